@@ -1,0 +1,176 @@
+//! Generates each enabled platform's code from `openapi/<platform>.yaml` into `$OUT_DIR`:
+//! the models (progenitor/typify), the open enums, the operation table and the public wrappers
+//! (ours), formatted with prettyplease. A spec that breaks a convention of openapi/README.md fails
+//! the build with file, line and operation. Also embeds the fixtures for the `mock` feature.
+
+#[path = "build/emit.rs"]
+mod emit;
+#[path = "build/model.rs"]
+mod model;
+#[path = "build/normalize.rs"]
+mod normalize;
+#[path = "build/yaml.rs"]
+mod yaml;
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use quote::quote;
+
+/// Every platform the crate knows, with its feature name.
+const PLATFORMS: &[&str] = &["bimpeai"];
+
+fn main() -> ExitCode {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
+    let mock = env::var_os("CARGO_FEATURE_MOCK").is_some();
+
+    let mut failed = false;
+    for platform in PLATFORMS {
+        let feature = format!("CARGO_FEATURE_{}", platform.to_uppercase());
+        if env::var_os(&feature).is_none() {
+            continue;
+        }
+        let rel = format!("openapi/{platform}.yaml");
+        println!("cargo:rerun-if-changed={rel}");
+        match generate(&manifest, &rel) {
+            Ok(code) => {
+                if let Err(e) = fs::write(out.join(format!("{platform}.rs")), code) {
+                    eprintln!("error: cannot write generated code for {platform}: {e}");
+                    failed = true;
+                }
+            }
+            Err(errors) => {
+                for e in errors {
+                    // cargo shows build-script stderr on failure; one problem per line.
+                    eprintln!("error: {e}");
+                }
+                failed = true;
+            }
+        }
+        let fixtures = manifest.join("fixtures").join(platform);
+        println!("cargo:rerun-if-changed=fixtures/{platform}");
+        let embedded = if mock { embed_fixtures(&fixtures) } else { Ok(empty_fixtures()) };
+        match embedded {
+            Ok(code) => {
+                if let Err(e) = fs::write(out.join(format!("{platform}_fixtures.rs")), code) {
+                    eprintln!("error: cannot write embedded fixtures for {platform}: {e}");
+                    failed = true;
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        eprintln!("error: openapi spec check failed; see openapi/README.md for the conventions");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Reads, checks and generates one platform.
+fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
+    let text = fs::read_to_string(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
+    let loaded = yaml::load(rel, &text).map_err(|e| vec![e])?;
+    let spec = model::read(&loaded)?;
+
+    // progenitor: the models only. Its client is generated and thrown away; our wrappers send.
+    let (for_progenitor, nullable) = normalize::for_progenitor(&loaded.value, &spec);
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(for_progenitor)
+        .map_err(|e| vec![format!("{rel}: not a valid OpenAPI 3.0 document: {e}")])?;
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_derive("PartialEq");
+    for e in &spec.enums {
+        settings.with_replacement(
+            &e.name,
+            format!("crate::{}::types::{}", spec.name, e.name),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+    for (synthetic, item) in &spec.loose {
+        settings.with_replacement(
+            synthetic,
+            format!("crate::runtime::loose::LooseList<crate::{}::types::{item}>", spec.name),
+            [progenitor::TypeImpl::Default].into_iter(),
+        );
+    }
+    for (synthetic, rust) in &nullable {
+        settings.with_replacement(synthetic, rust, std::iter::empty());
+    }
+    let mut generator = progenitor::Generator::new(&settings);
+    // progenitor panics on some inputs; turn a panic into a build error naming the file.
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.generate_tokens(&openapi)));
+    match generated {
+        Ok(Ok(_client_we_do_not_use)) => {}
+        Ok(Err(e)) => return Err(vec![format!("{rel}: progenitor cannot generate it: {e}")]),
+        Err(_) => return Err(vec![format!("{rel}: progenitor panicked on it (see the message above)")]),
+    }
+    let models = generator.get_type_space().to_stream();
+
+    let enums = spec.enums.iter().map(emit::open_enum);
+    let table = emit::table(&spec);
+    let client = emit::client(&spec);
+    let wrappers = emit::wrappers(&spec);
+    let types_doc = format!(
+        "The {} models, generated from `{rel}` (progenitor/typify). Response types accept unknown fields; enums are open.",
+        spec.display_name
+    );
+    let file = quote! {
+        #[doc = #types_doc]
+        #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, irrefutable_let_patterns)]
+        pub mod types {
+            #models
+            #(#enums)*
+        }
+
+        #table
+        #client
+        #wrappers
+    };
+    let parsed: syn::File = syn::parse2(file).map_err(|e| vec![format!("{rel}: generated code does not parse: {e}")])?;
+    Ok(prettyplease::unparse(&parsed))
+}
+
+/// The fixtures of one platform, compiled in for the mock.
+fn embed_fixtures(dir: &Path) -> Result<String, String> {
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|x| x == "json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let entries = files.iter().map(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let abs = p.to_string_lossy().into_owned();
+        quote!((#name, include_str!(#abs)))
+    });
+    let tokens = quote! {
+        /// The platform's fixtures: (file name, JSON text), sorted by name.
+        pub static FIXTURES: &[(&str, &str)] = &[#(#entries),*];
+    };
+    Ok(tokens.to_string())
+}
+
+fn empty_fixtures() -> String {
+    quote! {
+        /// The platform's fixtures (embedded only with the `mock` feature).
+        pub static FIXTURES: &[(&str, &str)] = &[];
+    }
+    .to_string()
+}

@@ -1,0 +1,718 @@
+//! Our generator: from the checked model, emits the open enums, the operation table, the
+//! platform `Client`, and one resource handle per group and one request builder per operation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::{AuthScheme, EnumDef, Op, ParamType, Shape, Spec, pascal, rust_ident};
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+fn ty(path: &str) -> TokenStream {
+    syn::parse_str::<syn::Type>(path)
+        .map(|t| quote!(#t))
+        .unwrap_or_else(|_| panic!("generated type path is invalid: {path}"))
+}
+
+fn lit(s: &str) -> Literal {
+    Literal::string(s)
+}
+
+fn opt_lit(s: Option<&String>) -> TokenStream {
+    match s {
+        Some(s) => {
+            let l = lit(s);
+            quote!(Some(#l))
+        }
+        None => quote!(None),
+    }
+}
+
+fn credential(name: &str) -> TokenStream {
+    match name {
+        "api_secret" => quote!(crate::runtime::operation::Credential::ApiSecret),
+        "access_token" => quote!(crate::runtime::operation::Credential::AccessToken),
+        _ => quote!(crate::runtime::operation::Credential::ApiKey),
+    }
+}
+
+/// One open enum: the documented values plus `Unknown(String)`.
+pub fn open_enum(e: &EnumDef) -> TokenStream {
+    let name = ident(&e.name);
+    let mut used = BTreeSet::new();
+    let mut variants = Vec::new();
+    for value in &e.values {
+        let mut v = pascal(value);
+        if v.is_empty() || v.starts_with(|c: char| c.is_ascii_digit()) {
+            v.insert(0, 'V');
+        }
+        if v == "Unknown" {
+            v = "UnknownValue".into();
+        }
+        while !used.insert(v.clone()) {
+            v.push('_');
+        }
+        variants.push((ident(&v), value.clone()));
+    }
+    let doc = e
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("One of the documented `{}` values.", e.name));
+    let doc_extra = " Open: a value this version does not know decodes as `Unknown`, never as an error.";
+    let decls = variants.iter().map(|(v, s)| {
+        let d = format!("`{s}`");
+        quote!(#[doc = #d] #v,)
+    });
+    let to_str = variants.iter().map(|(v, s)| quote!(Self::#v => #s,));
+    let from_str = variants.iter().map(|(v, s)| quote!(#s => Self::#v,));
+    let values = variants.iter().map(|(_, s)| quote!(#s,));
+    quote! {
+        #[doc = #doc]
+        #[doc = #doc_extra]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name {
+            #(#decls)*
+            /// A value this version of agentwire does not know, kept as sent.
+            Unknown(::std::string::String),
+        }
+
+        impl #name {
+            /// Every value the spec documents.
+            pub const VALUES: &'static [&'static str] = &[#(#values)*];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    Self::Unknown(other) => other.as_str(),
+                }
+            }
+
+            /// Whether this is a value the spec documents.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#from_str)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(value: ::std::string::String) -> Self {
+                Self::from(value.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from(value.as_ref()))
+            }
+        }
+    }
+}
+
+/// The platform's static table: hosts, envelope, error format, page styles, operations.
+pub fn table(spec: &Spec) -> TokenStream {
+    let name = lit(&spec.name);
+    let display = lit(&spec.display_name);
+    let hosts = spec.hosts.iter().map(|h| {
+        let (n, u, p) = (lit(&h.name), lit(&h.url), lit(&h.prefix));
+        quote!(crate::runtime::operation::Host { name: #n, url: #u, prefix: #p })
+    });
+    let required = spec.required_credentials.iter().map(|c| credential(c));
+    let idem = opt_lit(spec.idempotency_header.as_ref());
+    let rid = opt_lit(spec.request_id_header.as_ref());
+    let envelope = match &spec.envelope {
+        Some(e) => {
+            let (data, meta) = (lit(&e.data), lit(&e.meta));
+            let req = e.required.iter().map(|r| lit(r));
+            quote!(Some(crate::runtime::operation::Envelope { data: #data, meta: #meta, required: &[#(#req),*] }))
+        }
+        None => quote!(None),
+    };
+    let list = |v: &[String]| {
+        let items = v.iter().map(|s| lit(s));
+        quote!(&[#(#items),*])
+    };
+    let (m, c, r, vc) = (
+        list(&spec.errors.message),
+        list(&spec.errors.code),
+        list(&spec.errors.request_id),
+        list(&spec.errors.validation_codes),
+    );
+    let fe = opt_lit(spec.errors.field_errors.as_ref());
+
+    let mut style_items = Vec::new();
+    for (style_name, s) in &spec.page_styles {
+        let static_name = format_ident!("PAGE_STYLE_{}", style_name.to_uppercase().replace('-', "_"));
+        let kind = match s.kind.as_str() {
+            "offset" => quote!(crate::runtime::operation::PageKind::Offset),
+            "cursor" => quote!(crate::runtime::operation::PageKind::Cursor),
+            _ => quote!(crate::runtime::operation::PageKind::Page),
+        };
+        let page_param = lit(&s.page_param);
+        let size_param = opt_lit(s.size_param.as_ref());
+        let meta = opt_lit(s.meta.as_ref());
+        let f = |k: &str| opt_lit(s.fields.get(k));
+        let (total, page_count, current, size, has_next, has_previous, next_cursor) = (
+            f("total"),
+            f("page-count"),
+            f("current"),
+            f("size"),
+            f("has-next"),
+            f("has-previous"),
+            f("next-cursor"),
+        );
+        style_items.push(quote! {
+            static #static_name: crate::runtime::operation::PageStyle = crate::runtime::operation::PageStyle {
+                kind: #kind,
+                page_param: #page_param,
+                size_param: #size_param,
+                meta: #meta,
+                total: #total,
+                page_count: #page_count,
+                current: #current,
+                size: #size,
+                has_next: #has_next,
+                has_previous: #has_previous,
+                next_cursor: #next_cursor,
+            };
+        });
+    }
+
+    let mut stream_items = Vec::new();
+    let ops = spec.ops.iter().enumerate().map(|(i, op)| {
+        let id = lit(&op.id);
+        let method = ident(&pascal(&op.method.to_lowercase()));
+        let path = lit(&op.path);
+        let host = op.host;
+        let alternatives = op.auth.iter().map(|alt| {
+            let schemes = alt.iter().map(|s| match s {
+                AuthScheme::Bearer(c) => {
+                    let c = credential(c);
+                    quote!(crate::runtime::operation::Auth::Bearer(#c))
+                }
+                AuthScheme::Header(h, c) => {
+                    let (h, c) = (lit(h), credential(c));
+                    quote!(crate::runtime::operation::Auth::Header(#h, #c))
+                }
+                AuthScheme::Query(q, c) => {
+                    let (q, c) = (lit(q), credential(c));
+                    quote!(crate::runtime::operation::Auth::Query(#q, #c))
+                }
+            });
+            quote!(&[#(#schemes),*])
+        });
+        let enveloped = op.enveloped && spec.envelope.is_some();
+        let status = op.success_status;
+        let pagination = match &op.pagination {
+            Some((style, _)) => {
+                let s = format_ident!("PAGE_STYLE_{}", style.to_uppercase().replace('-', "_"));
+                quote!(Some(&#s))
+            }
+            None => quote!(None),
+        };
+        let items = opt_lit(op.pagination.as_ref().and_then(|(_, items)| items.as_ref()));
+        let stream = match &op.stream {
+            Some(s) => {
+                let sname = format_ident!("STREAM_{}", i);
+                let hb = s.heartbeat.iter().map(|h| lit(h));
+                let flush = s.flush_at_eof;
+                stream_items.push(quote! {
+                    static #sname: crate::runtime::operation::StreamSpec = crate::runtime::operation::StreamSpec {
+                        heartbeat: &[#(#hb),*],
+                        flush_at_eof: #flush,
+                    };
+                });
+                quote!(Some(&#sname))
+            }
+            None => quote!(None),
+        };
+        let retry_safe = op.retry_safe;
+        let omit = op.omit_headers.iter().map(|h| lit(h));
+        quote! {
+            crate::runtime::operation::Operation {
+                id: #id,
+                method: crate::runtime::operation::Method::#method,
+                path: #path,
+                host: #host,
+                auth: &[#(#alternatives),*],
+                enveloped: #enveloped,
+                success_status: #status,
+                pagination: #pagination,
+                items: #items,
+                stream: #stream,
+                retry_safe: #retry_safe,
+                omit_headers: &[#(#omit),*],
+            }
+        }
+    }).collect::<Vec<_>>();
+    let count = ops.len();
+    let by_name = spec.ops.iter().enumerate().map(|(i, op)| {
+        let name = format_ident!("{}", op.id.replace('.', "_").to_uppercase());
+        quote!(pub(crate) static #name: &crate::runtime::operation::Operation = &super::OPERATIONS[#i];)
+    });
+    let doc = format!(
+        "The operation table of {}: every operation of `openapi/{}.yaml`, generated.",
+        spec.display_name, spec.name
+    );
+    quote! {
+        #(#style_items)*
+        #(#stream_items)*
+
+        static OPERATIONS: [crate::runtime::operation::Operation; #count] = [#(#ops),*];
+
+        /// Each operation's table entry by name, for hand-written code.
+        #[allow(dead_code)]
+        pub(crate) mod op {
+            #(#by_name)*
+        }
+
+        #[doc = #doc]
+        pub static PLATFORM: crate::runtime::operation::Platform = crate::runtime::operation::Platform {
+            name: #name,
+            display_name: #display,
+            hosts: &[#(#hosts),*],
+            required_credentials: &[#(#required),*],
+            idempotency_header: #idem,
+            request_id_header: #rid,
+            envelope: #envelope,
+            errors: crate::runtime::operation::ErrorFormat {
+                message: #m,
+                code: #c,
+                request_id: #r,
+                validation_codes: #vc,
+                field_errors: #fe,
+            },
+            operations: &OPERATIONS,
+        };
+    }
+}
+
+/// The platform `Client`: a cheap handle (one `Arc`) around the shared core.
+pub fn client(spec: &Spec) -> TokenStream {
+    let doc = format!(
+        "A client for the {} API ({} {}). Cheap to clone: clones share one connection pool.",
+        spec.display_name, spec.title, spec.version
+    );
+    let new_doc = format!(
+        "A client with the given API key and every other setting at its default. Fails with `InvalidInput` on an empty key."
+    );
+    let needs_key = spec.required_credentials.iter().any(|c| c == "api_key");
+    let new_fn = needs_key.then(|| {
+        quote! {
+            #[doc = #new_doc]
+            pub fn new(api_key: impl Into<String>) -> crate::Result<Client> {
+                Self::builder().api_key(api_key).build()
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone)]
+        pub struct Client {
+            pub(crate) core: ::std::sync::Arc<crate::runtime::config::ClientCore>,
+        }
+
+        impl ::std::fmt::Debug for Client {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(&*self.core, f)
+            }
+        }
+
+        impl crate::runtime::config::PlatformClient for Client {
+            fn platform() -> &'static crate::runtime::operation::Platform {
+                &PLATFORM
+            }
+            fn from_core(core: ::std::sync::Arc<crate::runtime::config::ClientCore>) -> Self {
+                Client { core }
+            }
+        }
+
+        impl Client {
+            /// A builder for this platform's client.
+            pub fn builder() -> crate::ClientBuilder<Client> {
+                crate::ClientBuilder::new()
+            }
+
+            #new_fn
+
+            /// The platform's operation table.
+            pub fn platform(&self) -> &'static crate::runtime::operation::Platform {
+                &PLATFORM
+            }
+        }
+    }
+}
+
+/// Resource handles and request builders for every non-hand-written operation.
+pub fn wrappers(spec: &Spec) -> TokenStream {
+    // group path → (child groups, operations)
+    let mut groups: BTreeMap<String, (BTreeSet<String>, Vec<(usize, &Op)>)> = BTreeMap::new();
+    for (i, op) in spec.ops.iter().enumerate() {
+        let parts: Vec<&str> = op.id.split('.').collect();
+        for depth in 1..parts.len() {
+            let group = parts[..depth].join(".");
+            let parent = parts[..depth - 1].join(".");
+            groups.entry(group.clone()).or_default();
+            groups.entry(parent).or_default().0.insert(group);
+        }
+        let parent = parts[..parts.len() - 1].join(".");
+        groups.entry(parent).or_default().1.push((i, op));
+    }
+
+    let meta_type = |op: &Op| -> TokenStream {
+        op.pagination
+            .as_ref()
+            .and_then(|(style, _)| spec.page_styles.get(style))
+            .and_then(|s| s.meta_schema.as_ref())
+            .map(|m| ty(&format!("types::{m}")))
+            .unwrap_or_else(|| quote!(::serde_json::Value))
+    };
+
+    let mut items = Vec::new();
+    let mut root_methods = Vec::new();
+    for (group, (children, ops)) in &groups {
+        // The root accessors live on `Client`, outside the `requests` module.
+        let prefix = if group.is_empty() { quote!(requests::) } else { quote!() };
+        let accessor = |child: &str| {
+            let child_name = child.rsplit('.').next().unwrap_or(child);
+            let method = ident(&rust_ident(child_name));
+            let handle = ident(&pascal(child));
+            let doc = format!("The `{child}` operations.");
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self) -> #prefix #handle {
+                    #prefix #handle { core: self.core.clone() }
+                }
+            }
+        };
+        let child_accessors: Vec<_> = children.iter().map(|c| accessor(c)).collect();
+        let mut op_methods = Vec::new();
+        for (index, op) in ops {
+            if op.hand_written {
+                continue;
+            }
+            let (method, builder) = operation(spec, *index, op, meta_type(op));
+            op_methods.push(method);
+            items.push(builder);
+        }
+        if group.is_empty() {
+            root_methods.extend(child_accessors);
+            continue;
+        }
+        let handle = ident(&pascal(group));
+        let doc = format!("The `{group}` operations of {}.", spec.display_name);
+        items.push(quote! {
+            #[doc = #doc]
+            pub struct #handle {
+                pub(crate) core: ::std::sync::Arc<crate::runtime::config::ClientCore>,
+            }
+
+            impl ::std::fmt::Debug for #handle {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(stringify!(#handle))
+                }
+            }
+
+            impl #handle {
+                #(#child_accessors)*
+                #(#op_methods)*
+            }
+        });
+    }
+    quote! {
+        impl Client {
+            #(#root_methods)*
+        }
+
+        /// Resource handles and request builders, one per operation (generated).
+        pub mod requests {
+            #[allow(unused_imports)]
+            use super::{types, OPERATIONS};
+            #[allow(unused_imports)]
+            use crate::runtime::options::call_options;
+
+            #(#items)*
+        }
+    }
+}
+
+fn param_rust_type(t: &ParamType) -> TokenStream {
+    match t {
+        ParamType::String => quote!(::std::string::String),
+        ParamType::Integer => quote!(i64),
+        ParamType::Number => quote!(f64),
+        ParamType::Boolean => quote!(bool),
+        ParamType::Enum(name) => {
+            let n = ident(name);
+            quote!(types::#n)
+        }
+        ParamType::Array(inner) => {
+            let i = param_rust_type(inner);
+            quote!(::std::vec::Vec<#i>)
+        }
+    }
+}
+
+/// Setter argument type and the conversion into the stored value.
+fn param_arg(t: &ParamType) -> (TokenStream, TokenStream) {
+    match t {
+        ParamType::String => (quote!(impl Into<::std::string::String>), quote!(value.into())),
+        ParamType::Enum(name) => {
+            let n = ident(name);
+            (quote!(impl Into<types::#n>), quote!(value.into()))
+        }
+        other => (param_rust_type(other), quote!(value)),
+    }
+}
+
+fn query_push(name: &str, field: &Ident, t: &ParamType) -> TokenStream {
+    let to_string = |v: TokenStream, t: &ParamType| match t {
+        ParamType::String => quote!(#v.clone()),
+        ParamType::Boolean => quote!((if *#v { "true" } else { "false" }).to_string()),
+        _ => quote!(#v.to_string()),
+    };
+    match t {
+        ParamType::Array(inner) => {
+            let s = to_string(quote!(v), inner);
+            quote! {
+                for v in &self.#field {
+                    req.push_query(#name, #s);
+                }
+            }
+        }
+        _ => {
+            let s = to_string(quote!(v), t);
+            quote! {
+                if let Some(v) = &self.#field {
+                    req.push_query(#name, #s);
+                }
+            }
+        }
+    }
+}
+
+/// The resource method and request builder of one operation.
+fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStream, TokenStream) {
+    let method_name = ident(&rust_ident(op.id.rsplit('.').next().unwrap_or(&op.id)));
+    let builder = ident(&pascal(&op.id));
+    let mut doc = format!("`{} {}`", op.method, op.path);
+    if let Some(s) = &op.summary {
+        doc = format!("{s}\n\n{doc}");
+    }
+    if let Some(d) = &op.description {
+        doc.push_str("\n\n");
+        doc.push_str(d.trim());
+    }
+
+    // Positional arguments: path parameters, required query parameters, a required body.
+    let mut args = Vec::new();
+    let mut fields = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = Vec::new();
+    for p in &op.path_params {
+        let f = ident(&p.rust);
+        args.push(quote!(#f: impl ::std::fmt::Display));
+        fields.push(quote!(#f: ::std::string::String));
+        inits.push(quote!(#f: #f.to_string()));
+    }
+    for q in &op.query {
+        let f = ident(&q.rust);
+        let stored = param_rust_type(&q.ty);
+        let is_array = matches!(q.ty, ParamType::Array(_));
+        if q.required && !is_array {
+            let (arg, conv) = param_arg(&q.ty);
+            args.push(quote!(#f: #arg));
+            fields.push(quote!(#f: ::std::option::Option<#stored>));
+            inits.push(quote!(#f: Some({ let value = #f; #conv })));
+        } else {
+            let (arg, conv) = param_arg(&q.ty);
+            let sdoc = q
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("The `{}` query parameter.", q.name));
+            if is_array {
+                fields.push(quote!(#f: #stored));
+                inits.push(quote!(#f: ::std::vec::Vec::new()));
+                setters.push(quote! {
+                    #[doc = #sdoc]
+                    pub fn #f(mut self, value: #arg) -> Self {
+                        self.#f = #conv;
+                        self
+                    }
+                });
+            } else {
+                fields.push(quote!(#f: ::std::option::Option<#stored>));
+                inits.push(quote!(#f: None));
+                setters.push(quote! {
+                    #[doc = #sdoc]
+                    pub fn #f(mut self, value: #arg) -> Self {
+                        self.#f = Some(#conv);
+                        self
+                    }
+                });
+            }
+        }
+    }
+    let mut generics = quote!();
+    let mut where_clause = quote!();
+    let mut body_to_req = quote!();
+    if let Some(b) = &op.body {
+        let bt = ty(&b.type_name);
+        fields.push(quote!(body: ::std::option::Option<::std::result::Result<#bt, ::std::string::String>>));
+        if b.required {
+            args.push(quote!(body: B));
+            generics = quote!(<B>);
+            where_clause = quote!(where B: ::std::convert::TryInto<#bt>, B::Error: ::std::fmt::Display);
+            inits.push(quote!(body: Some(body.try_into().map_err(|e| e.to_string()))));
+        } else {
+            inits.push(quote!(body: None));
+            setters.push(quote! {
+                /// The request body.
+                pub fn body<B>(mut self, body: B) -> Self
+                where B: ::std::convert::TryInto<#bt>, B::Error: ::std::fmt::Display {
+                    self.body = Some(body.try_into().map_err(|e| e.to_string()));
+                    self
+                }
+            });
+        }
+        body_to_req = quote! {
+            if let Some(body) = &self.body {
+                let body = body.as_ref().map_err(|e| crate::Error::invalid_input(format!("invalid request body: {e}")))?;
+                req = req.json(body)?;
+            }
+        };
+    }
+
+    // The path, each parameter percent-encoded and checked.
+    let mut fmt_path = String::new();
+    let mut path_args = Vec::new();
+    let mut rest = op.path.as_str();
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        fmt_path.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
+        fmt_path.push_str("{}");
+        let var = &rest[start + 1..start + end];
+        let f = ident(&rust_ident(var));
+        path_args.push(quote!(crate::runtime::send::path_segment(#var, &self.#f)?));
+        rest = &rest[start + end + 1..];
+    }
+    fmt_path.push_str(rest);
+    let path_expr = if path_args.is_empty() {
+        quote!(::std::string::String::from(#fmt_path))
+    } else {
+        quote!(format!(#fmt_path, #(#path_args),*))
+    };
+    let query_pushes = op.query.iter().map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
+
+    let (ret, call) = match (&op.result, &op.item_type) {
+        (_, Some(item)) => {
+            let it = ty(item);
+            (
+                quote!(crate::Page<#it, #meta>),
+                quote!(crate::runtime::send::call_page(self.core.clone(), &OPERATIONS[#index], self.request())),
+            )
+        }
+        (Shape::Empty, None) => (
+            quote!(crate::Response<()>),
+            quote!(crate::runtime::send::call_empty(self.core.clone(), &OPERATIONS[#index], self.request())),
+        ),
+        (Shape::Type(t), None) => {
+            let t = ty(t);
+            (
+                quote!(crate::Response<#t>),
+                quote!(crate::runtime::send::call(self.core.clone(), &OPERATIONS[#index], self.request())),
+            )
+        }
+        (Shape::Stream, None) => unreachable!("streams are hand-written"),
+    };
+    let paginate = op.item_type.as_ref().map(|item| {
+        let it = ty(item);
+        quote! {
+            /// Walks every page of the list, fetching each when asked for (see [`crate::Paginator`]).
+            pub fn paginate(self) -> crate::Paginator<#it, #meta> {
+                crate::Paginator::new(self.core.clone(), &OPERATIONS[#index], self.request())
+            }
+        }
+    });
+    let _ = spec;
+    let builder_doc = format!("The request builder of `{}` ({} {}).", op.id, op.method, op.path);
+    let method = quote! {
+        #[doc = #doc]
+        pub fn #method_name #generics (&self, #(#args),*) -> #builder #where_clause {
+            #builder {
+                core: self.core.clone(),
+                options: crate::CallOptions::default(),
+                #(#inits,)*
+            }
+        }
+    };
+    let builder_item = quote! {
+        #[doc = #builder_doc]
+        #[must_use = "a request does nothing until it is sent"]
+        pub struct #builder {
+            core: ::std::sync::Arc<crate::runtime::config::ClientCore>,
+            options: crate::CallOptions,
+            #(#fields,)*
+        }
+
+        impl ::std::fmt::Debug for #builder {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!(#builder)).finish_non_exhaustive()
+            }
+        }
+
+        impl #builder {
+            #(#setters)*
+
+            call_options!();
+
+            fn request(&self) -> crate::Result<crate::runtime::send::Request> {
+                #[allow(unused_mut)]
+                let mut req = crate::runtime::send::Request::new(&OPERATIONS[#index], #path_expr, self.options.clone());
+                #(#query_pushes)*
+                #body_to_req
+                Ok(req)
+            }
+
+            /// Sends the request.
+            pub fn send(self) -> impl ::std::future::Future<Output = crate::Result<#ret>> + Send + 'static {
+                #call
+            }
+
+            #paginate
+        }
+    };
+    (method, builder_item)
+}

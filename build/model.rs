@@ -1,0 +1,1003 @@
+//! Reads a loaded spec into the generator's model, checking every convention of
+//! openapi/README.md on the way. Every problem is reported with file, line and operation; all
+//! problems of a file are reported together.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::yaml::{Loaded, escape};
+
+/// Every extension the generator understands; any other `x-agentwire-*` key is an error.
+pub const KNOWN_EXTENSIONS: &[&str] = &[
+    "x-agentwire-platform",
+    "x-agentwire-envelope",
+    "x-agentwire-errors",
+    "x-agentwire-pagination",
+    "x-agentwire-host",
+    "x-agentwire-prefix",
+    "x-agentwire-credential",
+    "x-agentwire-retry-safe",
+    "x-agentwire-omit-headers",
+    "x-agentwire-stream",
+    "x-agentwire-hand-written",
+    "x-agentwire-loose",
+];
+
+const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+/// A Rust identifier for a spec name: snake_case, keywords suffixed with `_`.
+pub fn rust_ident(name: &str) -> String {
+    let mut s = heck::ToSnakeCase::to_snake_case(name);
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    if RUST_KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
+
+/// A Rust type name for dotted or snake parts.
+pub fn pascal(name: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(name.replace('.', "_").as_str())
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub display_name: String,
+    pub title: String,
+    pub version: String,
+    pub required_credentials: Vec<String>,
+    pub idempotency_header: Option<String>,
+    pub request_id_header: Option<String>,
+    pub hosts: Vec<Host>,
+    pub envelope: Option<Envelope>,
+    pub errors: Errors,
+    pub page_styles: BTreeMap<String, PageStyle>,
+    pub ops: Vec<Op>,
+    /// Named string enums, each generated as an open Rust enum.
+    pub enums: Vec<EnumDef>,
+    /// Loose arrays: synthetic component name → item component name.
+    pub loose: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub url: String,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub data: String,
+    pub meta: String,
+    pub required: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Errors {
+    pub message: Vec<String>,
+    pub code: Vec<String>,
+    pub request_id: Vec<String>,
+    pub validation_codes: Vec<String>,
+    pub field_errors: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageStyle {
+    pub kind: String,
+    pub page_param: String,
+    pub size_param: Option<String>,
+    pub meta_schema: Option<String>,
+    pub meta: Option<String>,
+    pub fields: BTreeMap<&'static str, String>,
+}
+
+/// How one credential goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthScheme {
+    Bearer(String),
+    Header(String, String),
+    Query(String, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub rust: String,
+    pub ty: ParamType,
+    pub required: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Enum(String),
+    Array(Box<ParamType>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// No result (`data: null`, no body).
+    Empty,
+    /// A Rust type path (`types::Agent`, `Vec<types::Agent>`, `String`).
+    Type(String),
+    /// Server-Sent Events.
+    Stream,
+}
+
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    pub host: usize,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub auth: Vec<Vec<AuthScheme>>,
+    pub path_params: Vec<Param>,
+    pub query: Vec<Param>,
+    pub body: Option<Body>,
+    pub result: Shape,
+    pub success_status: u16,
+    pub enveloped: bool,
+    pub pagination: Option<(String, Option<String>)>,
+    /// For list operations: the Rust type of one item.
+    pub item_type: Option<String>,
+    pub retry_safe: bool,
+    pub omit_headers: Vec<String>,
+    pub stream: Option<StreamDef>,
+    pub hand_written: bool,
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub type_name: String,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamDef {
+    pub events: BTreeMap<String, String>,
+    pub heartbeat: Vec<String>,
+    pub flush_at_eof: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub values: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// Collects convention errors with their place.
+pub struct Diagnostics<'a> {
+    loaded: &'a Loaded,
+    pub errors: Vec<String>,
+}
+
+impl<'a> Diagnostics<'a> {
+    pub fn new(loaded: &'a Loaded) -> Self {
+        Diagnostics {
+            loaded,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, pointer: &str, op: Option<&str>, message: impl AsRef<str>) {
+        let at = self.loaded.at(pointer);
+        let msg = match op {
+            Some(op) => format!("{at}: operation {op}: {}", message.as_ref()),
+            None => format!("{at}: {}", message.as_ref()),
+        };
+        self.errors.push(msg);
+    }
+}
+
+fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn get_str(obj: &Value, key: &str) -> Option<String> {
+    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The component a `$ref` points at (`#/components/schemas/Agent` → `Agent`).
+fn ref_name<'v>(schema: &'v Value, kind: &str) -> Option<&'v str> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix(&format!("#/components/{kind}/")))
+}
+
+/// Reads and checks a spec. Returns the model, or every convention error found.
+pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
+    let mut d = Diagnostics::new(loaded);
+    let root = &loaded.value;
+
+    check_extensions(root, "", &mut d);
+
+    match root.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.0.") => {}
+        _ => d.error("/openapi", None, "`openapi` must be 3.0.x (progenitor reads OpenAPI 3.0)"),
+    }
+    let info = root.get("info").cloned().unwrap_or(Value::Null);
+    let title = get_str(&info, "title").unwrap_or_default();
+    let version = get_str(&info, "version").unwrap_or_default();
+
+    // Platform.
+    let platform = root.get("x-agentwire-platform").cloned().unwrap_or(Value::Null);
+    let name = get_str(&platform, "name").unwrap_or_default();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        d.error(
+            "/x-agentwire-platform",
+            None,
+            "`x-agentwire-platform.name` must be a lower-case identifier",
+        );
+    }
+    let display_name = get_str(&platform, "display-name").unwrap_or_else(|| name.clone());
+    let required_credentials = str_list(platform.get("required-credentials"));
+    for c in &required_credentials {
+        if !matches!(c.as_str(), "api_key" | "api_secret" | "access_token") {
+            d.error(
+                "/x-agentwire-platform/required-credentials",
+                None,
+                format!("unknown credential {c:?} (api_key, api_secret or access_token)"),
+            );
+        }
+    }
+    let idempotency_header = get_str(&platform, "idempotency-header");
+    let request_id_header = get_str(&platform, "request-id-header");
+    let writes_retry_safe = platform
+        .get("writes-retry-safe")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+
+    // Hosts.
+    let mut hosts = Vec::new();
+    match root.get("servers").and_then(Value::as_array) {
+        Some(servers) if !servers.is_empty() => {
+            for (i, s) in servers.iter().enumerate() {
+                let p = format!("/servers/{i}");
+                let url = get_str(s, "url").unwrap_or_default();
+                let host = get_str(s, "x-agentwire-host");
+                let prefix = get_str(s, "x-agentwire-prefix").unwrap_or_default();
+                if host.is_none() {
+                    d.error(&p, None, "every server needs `x-agentwire-host` (its name)");
+                }
+                if !url.starts_with("https://") && !url.starts_with("http://") {
+                    d.error(&p, None, "server `url` must be an absolute http(s) URL");
+                }
+                if !prefix.is_empty() && !url.trim_end_matches('/').ends_with(prefix.trim_end_matches('/')) {
+                    d.error(&p, None, "the server URL must end with its `x-agentwire-prefix`");
+                }
+                hosts.push(Host {
+                    name: host.unwrap_or_default(),
+                    url,
+                    prefix,
+                });
+            }
+        }
+        _ => d.error("", None, "the spec needs at least one entry in `servers`"),
+    }
+
+    // Envelope, errors, pagination styles.
+    let envelope = root.get("x-agentwire-envelope").map(|e| Envelope {
+        data: get_str(e, "data").unwrap_or_else(|| "data".into()),
+        meta: get_str(e, "meta").unwrap_or_else(|| "meta".into()),
+        required: str_list(e.get("required")),
+    });
+    let errors = root
+        .get("x-agentwire-errors")
+        .map(|e| Errors {
+            message: str_list(e.get("message")),
+            code: str_list(e.get("code")),
+            request_id: str_list(e.get("request-id")),
+            validation_codes: str_list(e.get("validation-codes")),
+            field_errors: get_str(e, "field-errors"),
+        })
+        .unwrap_or_else(|| Errors {
+            message: vec!["message".into(), "error".into(), "detail".into()],
+            code: vec!["code".into()],
+            ..Errors::default()
+        });
+
+    let schemas = root
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+
+    let mut page_styles = BTreeMap::new();
+    if let Some(styles) = root.get("x-agentwire-pagination").and_then(Value::as_object) {
+        for (style_name, s) in styles {
+            let p = format!("/x-agentwire-pagination/{}", escape(style_name));
+            let kind = get_str(s, "kind").unwrap_or_default();
+            if !matches!(kind.as_str(), "page" | "offset" | "cursor") {
+                d.error(&p, None, "pagination `kind` must be page, offset or cursor");
+            }
+            let Some(page_param) = get_str(s, "page-param") else {
+                d.error(&p, None, "pagination style needs `page-param`");
+                continue;
+            };
+            let meta_schema = get_str(s, "meta-schema");
+            if let Some(m) = &meta_schema {
+                if !schemas.contains_key(m) {
+                    d.error(&p, None, format!("`meta-schema` {m} is not a component schema"));
+                }
+            }
+            let mut fields = BTreeMap::new();
+            for key in [
+                "total",
+                "page-count",
+                "current",
+                "size",
+                "has-next",
+                "has-previous",
+                "next-cursor",
+            ] {
+                if let Some(v) = get_str(s, key) {
+                    fields.insert(key, v);
+                }
+            }
+            page_styles.insert(
+                style_name.clone(),
+                PageStyle {
+                    kind,
+                    page_param,
+                    size_param: get_str(s, "size-param"),
+                    meta_schema,
+                    meta: get_str(s, "meta"),
+                    fields,
+                },
+            );
+        }
+    }
+
+    // Security schemes.
+    let mut schemes: BTreeMap<String, AuthScheme> = BTreeMap::new();
+    if let Some(ss) = root
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object)
+    {
+        for (scheme_name, s) in ss {
+            let p = format!("/components/securitySchemes/{}", escape(scheme_name));
+            let credential = get_str(s, "x-agentwire-credential").unwrap_or_default();
+            if !matches!(credential.as_str(), "api_key" | "api_secret" | "access_token") {
+                d.error(
+                    &p,
+                    None,
+                    "security schemes need `x-agentwire-credential`: api_key, api_secret or access_token",
+                );
+            }
+            let ty = get_str(s, "type").unwrap_or_default();
+            let scheme = match ty.as_str() {
+                "http" if get_str(s, "scheme").is_some_and(|x| x.eq_ignore_ascii_case("bearer")) => {
+                    AuthScheme::Bearer(credential)
+                }
+                "apiKey" => {
+                    let header = get_str(s, "name").unwrap_or_default();
+                    match get_str(s, "in").as_deref() {
+                        Some("header") => AuthScheme::Header(header, credential),
+                        Some("query") => AuthScheme::Query(header, credential),
+                        _ => {
+                            d.error(&p, None, "apiKey schemes go in a header or the query");
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    d.error(&p, None, "supported schemes: http bearer, apiKey in header or query");
+                    continue;
+                }
+            };
+            schemes.insert(scheme_name.clone(), scheme);
+        }
+    }
+    let resolve_security = |sec: &Value, p: &str, op: Option<&str>, d: &mut Diagnostics| {
+        let mut alternatives = Vec::new();
+        for (i, req) in sec.as_array().into_iter().flatten().enumerate() {
+            let mut all = Vec::new();
+            for name in req.as_object().into_iter().flat_map(|o| o.keys()) {
+                match schemes.get(name) {
+                    Some(s) => all.push(s.clone()),
+                    None => d.error(&format!("{p}/{i}"), op, format!("unknown security scheme {name}")),
+                }
+            }
+            if !all.is_empty() {
+                alternatives.push(all);
+            }
+        }
+        alternatives
+    };
+    let default_auth = match root.get("security") {
+        Some(sec) => resolve_security(sec, "/security", None, &mut d),
+        None => Vec::new(),
+    };
+
+    // Schemas: names, enums, loose arrays, forbidden constructs.
+    let mut enums = Vec::new();
+    let mut loose = BTreeMap::new();
+    for (schema_name, schema) in &schemas {
+        let p = format!("/components/schemas/{}", escape(schema_name));
+        if !schema_name.starts_with(|c: char| c.is_ascii_uppercase())
+            || !schema_name.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            d.error(&p, None, format!("component schema names are PascalCase: {schema_name}"));
+        }
+        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+            if get_str(schema, "type").as_deref() != Some("string")
+                || values.iter().any(|v| !v.is_string())
+            {
+                d.error(&p, None, "named enums are `type: string` with string values");
+            } else {
+                enums.push(EnumDef {
+                    name: schema_name.clone(),
+                    values: values.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                    description: get_str(schema, "description"),
+                });
+            }
+        }
+        check_schema(schema, &p, None, true, &schemas, &mut loose, &mut d);
+    }
+
+    // Operations.
+    let mut ops = Vec::new();
+    let mut seen_ids = BTreeMap::new();
+    let paths = root.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
+    for (path, item) in &paths {
+        let pp = format!("/paths/{}", escape(path));
+        if !path.starts_with('/') {
+            d.error(&pp, None, "paths start with `/`");
+            continue;
+        }
+        let Some(item) = item.as_object() else {
+            d.error(&pp, None, "path items must be objects (no `$ref`)");
+            continue;
+        };
+        for key in item.keys() {
+            if !METHODS.contains(&key.as_str()) && key != "parameters" && key != "summary" && key != "description" {
+                d.error(&format!("{pp}/{}", escape(key)), None, format!("unsupported path item key {key:?}"));
+            }
+        }
+        let shared_params = item.get("parameters").cloned().unwrap_or(Value::Array(vec![]));
+        for method in METHODS {
+            let Some(op) = item.get(*method) else { continue };
+            let p = format!("{pp}/{method}");
+            if let Some(op) = read_op(
+                &p,
+                path,
+                method,
+                op,
+                &shared_params,
+                &hosts,
+                &page_styles,
+                &schemas,
+                &default_auth,
+                writes_retry_safe,
+                &resolve_security,
+                &mut loose,
+                &mut d,
+            ) {
+                if let Some(prev) = seen_ids.insert(op.id.clone(), p.clone()) {
+                    let at = loaded.at(&prev);
+                    d.error(&p, Some(&op.id), format!("operationId is already used at {at}"));
+                }
+                ops.push(op);
+            }
+        }
+    }
+    check_groups(&ops, &mut d);
+
+    if d.errors.is_empty() {
+        Ok(Spec {
+            name,
+            display_name,
+            title,
+            version,
+            required_credentials,
+            idempotency_header,
+            request_id_header,
+            hosts,
+            envelope,
+            errors,
+            page_styles,
+            ops,
+            enums,
+            loose,
+        })
+    } else {
+        Err(d.errors)
+    }
+}
+
+/// Every `x-agentwire-*` key anywhere must be a known one.
+fn check_extensions(v: &Value, pointer: &str, d: &mut Diagnostics) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let p = format!("{pointer}/{}", escape(k));
+                if k.starts_with("x-agentwire") && !KNOWN_EXTENSIONS.contains(&k.as_str()) {
+                    d.error(&p, None, format!("unknown extension {k} (see openapi/README.md)"));
+                }
+                check_extensions(child, &p, d);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                check_extensions(child, &format!("{pointer}/{i}"), d);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks one schema and everything inside it. `component_root` is true for the top of a
+/// named component (where enums are allowed).
+fn check_schema(
+    schema: &Value,
+    p: &str,
+    op: Option<&str>,
+    component_root: bool,
+    schemas: &Map<String, Value>,
+    loose: &mut BTreeMap<String, String>,
+    d: &mut Diagnostics,
+) {
+    let Some(obj) = schema.as_object() else {
+        d.error(p, op, "a schema must be an object");
+        return;
+    };
+    if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
+        match r.strip_prefix("#/components/schemas/") {
+            Some(name) if schemas.contains_key(name) => {}
+            Some(name) => d.error(p, op, format!("`$ref` to a missing schema {name}")),
+            None => d.error(p, op, format!("only local `#/components/schemas/` refs are allowed: {r}")),
+        }
+        return;
+    }
+    if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
+        d.error(
+            p,
+            op,
+            "`additionalProperties: false` is forbidden (responses must accept new fields)",
+        );
+    }
+    if obj.contains_key("allOf") {
+        d.error(p, op, "`allOf` is forbidden: write the object out or `$ref` it");
+    }
+    if let Some(values) = obj.get("enum").and_then(Value::as_array) {
+        if !component_root && values.len() > 1 {
+            d.error(
+                p,
+                op,
+                "enums must be named component schemas (`$ref: '#/components/schemas/<Name>'`) so that they are open in Rust",
+            );
+        }
+    }
+    if obj.get("x-agentwire-loose") == Some(&Value::Bool(true)) {
+        match obj.get("items").and_then(|i| ref_name(i, "schemas")) {
+            Some(item) if obj.get("type").and_then(Value::as_str) == Some("array") => {
+                loose.insert(format!("Loose{item}List"), item.to_string());
+            }
+            _ => d.error(p, op, "`x-agentwire-loose` goes on an array whose items are a `$ref`"),
+        }
+    }
+    if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            let pp = format!("{p}/properties/{}", escape(name));
+            let typed = prop.get("type").is_some()
+                || prop.get("$ref").is_some()
+                || prop.get("oneOf").is_some()
+                || prop.get("anyOf").is_some();
+            let any_documented = prop
+                .as_object()
+                .is_some_and(|o| o.keys().all(|k| k == "description" || k == "nullable" || k.starts_with("x-")))
+                && prop.get("description").is_some();
+            if !typed && !any_documented {
+                d.error(
+                    &pp,
+                    op,
+                    format!("property `{name}` has no type (give `type`/`$ref`, or `{{}}` with a description saying why it is untyped)"),
+                );
+            }
+            check_schema(prop, &pp, op, false, schemas, loose, d);
+        }
+    }
+    if let Some(items) = obj.get("items") {
+        check_schema(items, &format!("{p}/items"), op, false, schemas, loose, d);
+    }
+    if let Some(extra) = obj.get("additionalProperties").filter(|v| v.is_object()) {
+        check_schema(extra, &format!("{p}/additionalProperties"), op, false, schemas, loose, d);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = obj.get(key).and_then(Value::as_array) {
+            for (i, alt) in alts.iter().enumerate() {
+                check_schema(alt, &format!("{p}/{key}/{i}"), op, false, schemas, loose, d);
+            }
+        }
+    }
+}
+
+/// The Rust type a schema maps to in a result or parameter position.
+fn rust_type(schema: &Value) -> Option<String> {
+    if let Some(name) = ref_name(schema, "schemas") {
+        return Some(format!("types::{name}"));
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => Some("String".into()),
+        Some("integer") => Some("i64".into()),
+        Some("number") => Some("f64".into()),
+        Some("boolean") => Some("bool".into()),
+        Some("array") => {
+            let item = rust_type(schema.get("items")?)?;
+            Some(format!("Vec<{item}>"))
+        }
+        Some("object") if schema.get("properties").is_none() => {
+            Some("::serde_json::Map<String, ::serde_json::Value>".into())
+        }
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_op(
+    p: &str,
+    path: &str,
+    method: &str,
+    op: &Value,
+    shared_params: &Value,
+    hosts: &[Host],
+    page_styles: &BTreeMap<String, PageStyle>,
+    schemas: &Map<String, Value>,
+    default_auth: &[Vec<AuthScheme>],
+    writes_retry_safe: bool,
+    resolve_security: &dyn Fn(&Value, &str, Option<&str>, &mut Diagnostics) -> Vec<Vec<AuthScheme>>,
+    loose: &mut BTreeMap<String, String>,
+    d: &mut Diagnostics,
+) -> Option<Op> {
+    let id = match op.get("operationId").and_then(Value::as_str) {
+        Some(id) => id.to_string(),
+        None => {
+            d.error(p, None, format!("{} {path} has no operationId", method.to_uppercase()));
+            return None;
+        }
+    };
+    let valid_id = id.split('.').count() >= 2
+        && id.split('.').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_lowercase())
+                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+    if !valid_id {
+        d.error(
+            &format!("{p}/operationId"),
+            Some(&id),
+            "operationId must be dotted snake_case `group[.group].method`",
+        );
+    }
+    let opid = Some(id.as_str());
+
+    let host = match op.get("x-agentwire-host").and_then(Value::as_str) {
+        None => 0,
+        Some(h) => match hosts.iter().position(|x| x.name == h) {
+            Some(i) => i,
+            None => {
+                d.error(&format!("{p}/x-agentwire-host"), opid, format!("unknown host {h}"));
+                0
+            }
+        },
+    };
+
+    let auth = match op.get("security") {
+        Some(sec) => resolve_security(sec, &format!("{p}/security"), opid, d),
+        None => default_auth.to_vec(),
+    };
+
+    // Parameters.
+    let mut path_params = Vec::new();
+    let mut query = Vec::new();
+    let mut params: Vec<(String, Value)> = Vec::new();
+    for (i, prm) in shared_params.as_array().into_iter().flatten().enumerate() {
+        params.push((format!("/paths/{}/parameters/{i}", escape(path)), prm.clone()));
+    }
+    for (i, prm) in op.get("parameters").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        params.push((format!("{p}/parameters/{i}"), prm.clone()));
+    }
+    for (pp, prm) in &params {
+        let name = get_str(prm, "name").unwrap_or_default();
+        let location = get_str(prm, "in").unwrap_or_default();
+        let schema = prm.get("schema").cloned().unwrap_or(Value::Null);
+        let ty = param_type(&schema, schemas);
+        let Some(ty) = ty else {
+            d.error(pp, opid, format!("parameter `{name}` needs a schema with a primitive type or an enum `$ref`"));
+            continue;
+        };
+        let param = Param {
+            rust: rust_ident(&name),
+            name: name.clone(),
+            ty,
+            required: prm.get("required").and_then(Value::as_bool).unwrap_or(false),
+            description: get_str(prm, "description"),
+        };
+        match location.as_str() {
+            "path" => {
+                if !param.required {
+                    d.error(pp, opid, format!("path parameter `{name}` must be `required: true`"));
+                }
+                path_params.push(param);
+            }
+            "query" => query.push(param),
+            "header" => {} // described for contracts; sent through per-call headers
+            other => d.error(pp, opid, format!("parameters in {other:?} are not supported")),
+        }
+    }
+    // Path template and path parameters agree, in template order.
+    let mut template_vars = Vec::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else { break };
+        template_vars.push(rest[start + 1..start + end].to_string());
+        rest = &rest[start + end + 1..];
+    }
+    for v in &template_vars {
+        if !path_params.iter().any(|pp| &pp.name == v) {
+            d.error(p, opid, format!("path variable {{{v}}} has no path parameter"));
+        }
+    }
+    for pp in &path_params {
+        if !template_vars.contains(&pp.name) {
+            d.error(p, opid, format!("path parameter `{}` is not in the path", pp.name));
+        }
+    }
+    path_params.sort_by_key(|pp| template_vars.iter().position(|v| v == &pp.name));
+
+    // Body.
+    let hand_written = op.get("x-agentwire-hand-written").and_then(Value::as_bool).unwrap_or(false);
+    let mut body = None;
+    if let Some(rb) = op.get("requestBody") {
+        let bp = format!("{p}/requestBody");
+        let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let content = rb.get("content").and_then(Value::as_object);
+        match content {
+            Some(c) if c.len() == 1 && c.contains_key("application/json") => {
+                let schema = &c["application/json"]["schema"];
+                match ref_name(schema, "schemas") {
+                    Some(name) => {
+                        body = Some(Body {
+                            type_name: format!("types::{name}"),
+                            required,
+                        });
+                    }
+                    None => d.error(&bp, opid, "request bodies are a `$ref` to a named component schema"),
+                }
+            }
+            Some(c) if !c.is_empty() => {
+                if !hand_written {
+                    d.error(
+                        &bp,
+                        opid,
+                        "a non-JSON (or multi-type) request body needs `x-agentwire-hand-written: true`",
+                    );
+                }
+                for (ct, media) in c {
+                    if let Some(schema) = media.get("schema") {
+                        check_schema(schema, &format!("{bp}/content/{}/schema", escape(ct)), opid, false, schemas, loose, d);
+                    }
+                }
+            }
+            _ => d.error(&bp, opid, "requestBody needs `content`"),
+        }
+    }
+
+    // Responses.
+    let stream = op.get("x-agentwire-stream").map(|s| StreamDef {
+        events: s
+            .get("events")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        heartbeat: str_list(s.get("heartbeat")),
+        flush_at_eof: s.get("flush-at-eof").and_then(Value::as_bool).unwrap_or(false),
+    });
+    if let Some(s) = &stream {
+        for (event, schema) in &s.events {
+            if !schemas.contains_key(schema) {
+                d.error(&format!("{p}/x-agentwire-stream"), opid, format!("event `{event}` names a missing schema {schema}"));
+            }
+        }
+    }
+    let mut result = Shape::Empty;
+    let mut success_status = 0u16;
+    let responses = op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut successes = 0;
+    for (status, resp) in &responses {
+        let rp = format!("{p}/responses/{}", escape(status));
+        if status == "default" {
+            d.error(&rp, opid, "`default` responses are forbidden (progenitor takes them for success): use 4XX/5XX");
+            continue;
+        }
+        let is_success = status.starts_with('2');
+        let is_error = status.starts_with('4') || status.starts_with('5');
+        if !is_success && !is_error {
+            d.error(&rp, opid, format!("unsupported response status {status}"));
+            continue;
+        }
+        if is_error {
+            if resp.get("$ref").is_none() && resp.get("description").is_none() {
+                d.error(&rp, opid, "error responses are a `$ref` to components/responses or described inline");
+            }
+            continue;
+        }
+        successes += 1;
+        success_status = status.parse().unwrap_or(200);
+        let content = resp.get("content").and_then(Value::as_object);
+        match content {
+            None => result = Shape::Empty,
+            Some(c) if c.contains_key("text/event-stream") => {
+                if stream.is_none() {
+                    d.error(&rp, opid, "a text/event-stream response needs `x-agentwire-stream`");
+                }
+                result = Shape::Stream;
+            }
+            Some(c) if c.contains_key("application/json") => {
+                let schema = &c["application/json"]["schema"];
+                check_schema(schema, &format!("{rp}/content/application~1json/schema"), opid, false, schemas, loose, d);
+                match rust_type(schema) {
+                    Some(t) => result = Shape::Type(t),
+                    None => d.error(
+                        &rp,
+                        opid,
+                        "a success schema is a `$ref`, an array of `$ref`s or a primitive type",
+                    ),
+                }
+            }
+            Some(_) => d.error(&rp, opid, "success content must be application/json or text/event-stream"),
+        }
+    }
+    if successes != 1 {
+        d.error(
+            &format!("{p}/responses"),
+            opid,
+            format!("exactly one 2xx response is required (found {successes})"),
+        );
+    }
+
+    // Pagination.
+    let pagination = match op.get("x-agentwire-pagination") {
+        None => None,
+        Some(Value::String(style)) => Some((style.clone(), None)),
+        Some(v @ Value::Object(_)) => Some((get_str(v, "style").unwrap_or_default(), get_str(v, "items"))),
+        Some(_) => {
+            d.error(&format!("{p}/x-agentwire-pagination"), opid, "pagination is a style name or {style, items}");
+            None
+        }
+    };
+    let mut item_type = None;
+    if let Some((style, items)) = &pagination {
+        if !page_styles.contains_key(style) {
+            d.error(&format!("{p}/x-agentwire-pagination"), opid, format!("unknown pagination style {style}"));
+        }
+        item_type = match (&result, items) {
+            (Shape::Type(t), None) => t.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')).map(str::to_owned),
+            (Shape::Type(t), Some(member)) => t
+                .strip_prefix("types::")
+                .and_then(|n| schemas.get(n))
+                .and_then(|s| s.pointer(&format!("/properties/{}", escape(member))))
+                .and_then(|prop| rust_type(prop))
+                .and_then(|t| t.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')).map(str::to_owned)),
+            _ => None,
+        };
+        if item_type.is_none() {
+            d.error(
+                &format!("{p}/x-agentwire-pagination"),
+                opid,
+                "a paginated operation's result (or its `items` member) must be an array",
+            );
+        }
+    }
+
+    let retry_safe = op
+        .get("x-agentwire-retry-safe")
+        .and_then(Value::as_bool)
+        .unwrap_or(method == "get" || writes_retry_safe);
+    let omit_headers = str_list(op.get("x-agentwire-omit-headers"));
+    let enveloped = op.get("x-agentwire-envelope").and_then(Value::as_bool).unwrap_or(true);
+    if result == Shape::Stream && !hand_written {
+        d.error(p, opid, "streaming operations are written by hand for now: add `x-agentwire-hand-written: true`");
+    }
+
+    Some(Op {
+        id,
+        method: method.to_uppercase(),
+        path: path.to_string(),
+        host,
+        summary: get_str(op, "summary"),
+        description: get_str(op, "description"),
+        auth,
+        path_params,
+        query,
+        body,
+        result,
+        success_status,
+        enveloped,
+        pagination,
+        item_type,
+        retry_safe,
+        omit_headers,
+        stream,
+        hand_written,
+        pointer: p.to_string(),
+    })
+}
+
+fn param_type(schema: &Value, schemas: &Map<String, Value>) -> Option<ParamType> {
+    if let Some(name) = ref_name(schema, "schemas") {
+        let target = schemas.get(name)?;
+        return target.get("enum").map(|_| ParamType::Enum(name.to_string()));
+    }
+    match schema.get("type").and_then(Value::as_str)? {
+        "string" if schema.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() > 1) => None,
+        "string" => Some(ParamType::String),
+        "integer" => Some(ParamType::Integer),
+        "number" => Some(ParamType::Number),
+        "boolean" => Some(ParamType::Boolean),
+        "array" => param_type(schema.get("items")?, schemas).map(|t| ParamType::Array(Box::new(t))),
+        _ => None,
+    }
+}
+
+/// Group names and method names may not collide, and generated type names must be unique.
+fn check_groups(ops: &[Op], d: &mut Diagnostics) {
+    let mut groups = BTreeSet::new();
+    for op in ops {
+        let parts: Vec<&str> = op.id.split('.').collect();
+        for i in 1..parts.len() {
+            groups.insert(parts[..i].join("."));
+        }
+    }
+    let mut type_names: BTreeMap<String, String> = BTreeMap::new();
+    for g in &groups {
+        type_names.insert(pascal(g), g.clone());
+    }
+    for op in ops {
+        if groups.contains(&op.id) {
+            d.error(&op.pointer, Some(&op.id), "this operationId is also a group of other operations");
+        }
+        if let Some(other) = type_names.insert(pascal(&op.id), op.id.clone()) {
+            d.error(
+                &op.pointer,
+                Some(&op.id),
+                format!("its Rust name {} collides with {other}", pascal(&op.id)),
+            );
+        }
+    }
+}

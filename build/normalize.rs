@@ -1,0 +1,150 @@
+//! Turns a checked spec into what progenitor should see. progenitor generates the models only;
+//! our generator writes the operations, so everything progenitor cannot handle or would make
+//! strict is taken out here:
+//!
+//! - error responses (several error body types panic it; errors are the runtime's job);
+//! - hand-written operations (multipart bodies and SSE streams stop or panic it);
+//! - `format: date-time`/`date`/`time`/`uuid` (decoded as `String`, so an unverified server format
+//!   never fails a whole response);
+//! - loose arrays, replaced by a synthetic component that becomes `LooseList<T>`;
+//! - dotted operationIds (progenitor wants identifiers);
+//! - optional `nullable` properties of request bodies, replaced by a synthetic component that
+//!   becomes `Nullable<T>`, so that a caller can send `null` (typify's `Option` cannot).
+
+use serde_json::{Map, Value, json};
+
+use crate::model::Spec;
+
+/// The spec for progenitor, and the synthetic `Nullable*` components with their Rust types.
+pub fn for_progenitor(value: &Value, spec: &Spec) -> (Value, Vec<(String, String)>) {
+    let mut v = value.clone();
+    let nullable = nullable_request_fields(&mut v, spec);
+    if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            let methods: Vec<String> = item.keys().cloned().collect();
+            for m in methods {
+                let Some(op) = item.get_mut(&m).and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_string();
+                let hand_written = spec.ops.iter().any(|o| o.id == id && o.hand_written);
+                if hand_written {
+                    item.remove(&m);
+                    continue;
+                }
+                op.insert("operationId".into(), Value::String(id.replace('.', "_")));
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    responses.retain(|status, _| status.starts_with('2'));
+                }
+            }
+        }
+    }
+    strip(&mut v);
+    if let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for (synthetic, item) in &spec.loose {
+            schemas.insert(
+                synthetic.clone(),
+                json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{item}")}}),
+            );
+        }
+        for (synthetic, _) in &nullable {
+            schemas.insert(synthetic.clone(), json!({"type": "string"}));
+        }
+    }
+    (v, nullable)
+}
+
+/// Rewrites optional nullable top-level properties of request-body components into `$ref`s to
+/// synthetic `Nullable<Inner>` components.
+fn nullable_request_fields(v: &mut Value, spec: &Spec) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let bodies: std::collections::BTreeSet<String> = spec
+        .ops
+        .iter()
+        .filter_map(|o| o.body.as_ref())
+        .filter_map(|b| b.type_name.strip_prefix("types::").map(str::to_owned))
+        .collect();
+    let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+        return out;
+    };
+    for body in bodies {
+        let Some(schema) = schemas.get_mut(&body) else { continue };
+        let required: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (name, prop) in props.iter_mut() {
+            if required.contains(name) || prop.get("nullable") != Some(&Value::Bool(true)) {
+                continue;
+            }
+            let target = prop
+                .get("$ref")
+                .or_else(|| prop.pointer("/oneOf/0/$ref").filter(|_| prop["oneOf"].as_array().is_some_and(|a| a.len() == 1)))
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .map(str::to_owned);
+            let (suffix, rust) = match (target, prop.get("type").and_then(Value::as_str)) {
+                (Some(t), _) => (t.clone(), format!("crate::{}::types::{t}", spec.name)),
+                (None, Some("string")) => ("String".into(), "::std::string::String".into()),
+                (None, Some("integer")) => ("Integer".into(), "i64".into()),
+                (None, Some("number")) => ("Number".into(), "f64".into()),
+                (None, Some("boolean")) => ("Boolean".into(), "bool".into()),
+                _ => continue,
+            };
+            let synthetic = format!("Nullable{suffix}");
+            let description = prop.get("description").cloned();
+            let mut replaced = Map::new();
+            replaced.insert("$ref".into(), json!(format!("#/components/schemas/{synthetic}")));
+            if let Some(d) = description {
+                replaced.insert("description".into(), d);
+            }
+            *prop = Value::Object(replaced);
+            if !out.iter().any(|(s, _)| s == &synthetic) {
+                out.push((synthetic, format!("crate::runtime::nullable::Nullable<{rust}>")));
+            }
+        }
+    }
+    out
+}
+
+fn strip(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if matches!(
+                map.get("format").and_then(Value::as_str),
+                Some("date-time" | "date" | "time" | "uuid")
+            ) {
+                map.remove("format");
+            }
+            if map.get("x-agentwire-loose") == Some(&Value::Bool(true)) {
+                if let Some(item) = map
+                    .get("items")
+                    .and_then(|i| i.get("$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map(str::to_owned)
+                {
+                    let nullable = map.get("nullable").cloned();
+                    let description = map.get("description").cloned();
+                    let mut replaced = Map::new();
+                    replaced.insert("$ref".into(), json!(format!("#/components/schemas/Loose{item}List")));
+                    // A `$ref` with siblings is ignored by OpenAPI 3.0 tools; keep only the ref.
+                    let _ = (nullable, description);
+                    *map = replaced;
+                    return;
+                }
+            }
+            map.retain(|k, _| !k.starts_with("x-agentwire"));
+            for child in map.values_mut() {
+                strip(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip),
+        _ => {}
+    }
+}

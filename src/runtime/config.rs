@@ -1,0 +1,478 @@
+//! Client configuration shared by every platform: base URLs per host, credentials, timeouts,
+//! the retry budget, default headers, the user agent, and the injectable HTTP client and clock.
+//!
+//! Each platform's `Client::builder()` returns a [`ClientBuilder`] for that platform:
+//!
+//! ```
+//! # #[cfg(feature = "bimpeai")] {
+//! use std::time::Duration;
+//! let client = agentwire::bimpeai::Client::builder()
+//!     .api_key("sk_test")
+//!     .timeout(Duration::from_secs(20))
+//!     .max_retries(3)
+//!     .build()
+//!     .expect("valid configuration");
+//! # let _ = client;
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::error::{Error, Result};
+use super::operation::{Credential, Platform};
+
+/// A secret string (API key, secret, token, ticket): never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it goes on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A boxed, `Send` future, as the [`Clock`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Time as the runtime sees it: backoff sleeps and deadlines go through this, so tests can
+/// record every delay and skip the waiting.
+pub trait Clock: Send + Sync + 'static {
+    /// The current wall-clock time.
+    fn now(&self) -> SystemTime;
+    /// Waits for `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// The real clock: `SystemTime::now()` and `tokio::time::sleep`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// Default time allowed for one attempt (connect, send, headers and body).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default time allowed to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default retry budget: three attempts in all.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Default cap on a non-streaming response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Default idle-read timeout of event streams (longer than any platform's heartbeat).
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The resolved configuration of a client.
+pub(crate) struct Config {
+    pub credentials: HashMap<Credential, Secret>,
+    pub hosts: Vec<Url>,
+    pub timeout: Duration,
+    pub deadline: Option<Duration>,
+    pub max_retries: u32,
+    pub default_headers: HeaderMap,
+    pub user_agent: HeaderValue,
+    pub clock: Arc<dyn Clock>,
+    pub max_response_bytes: usize,
+    pub stream_idle_timeout: Duration,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub max_retry_after: Duration,
+}
+
+/// What a platform client is made of: the platform's table, the configuration and one
+/// `reqwest::Client` (connection pool) shared by every clone. Not nameable outside the crate.
+pub struct ClientCore {
+    pub(crate) platform: &'static Platform,
+    pub(crate) config: Config,
+    pub(crate) http: reqwest::Client,
+}
+
+impl fmt::Debug for ClientCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("platform", &self.platform.name)
+            .field("hosts", &self.config.hosts.iter().map(Url::as_str).collect::<Vec<_>>())
+            .field("credentials", &self.config.credentials.keys().collect::<Vec<_>>())
+            .field("timeout", &self.config.timeout)
+            .field("max_retries", &self.config.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A platform's client type, built by [`ClientBuilder`].
+pub trait PlatformClient: Sized {
+    #[doc(hidden)]
+    fn platform() -> &'static Platform;
+    #[doc(hidden)]
+    fn from_core(core: Arc<ClientCore>) -> Self;
+}
+
+/// Builds a platform client. Every setting has a production default; only the platform's
+/// credentials are required.
+#[must_use]
+pub struct ClientBuilder<C> {
+    credentials: HashMap<Credential, Secret>,
+    host_urls: Vec<(Option<String>, String)>,
+    timeout: Duration,
+    deadline: Option<Duration>,
+    connect_timeout: Duration,
+    max_retries: u32,
+    default_headers: Vec<(String, String)>,
+    http: Option<reqwest::Client>,
+    clock: Arc<dyn Clock>,
+    max_response_bytes: usize,
+    stream_idle_timeout: Duration,
+    backoff_base: Duration,
+    backoff_cap: Duration,
+    max_retry_after: Duration,
+    _client: PhantomData<fn() -> C>,
+}
+
+impl<C> fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("host_urls", &self.host_urls)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: PlatformClient> Default for ClientBuilder<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: PlatformClient> ClientBuilder<C> {
+    /// A builder with every default.
+    pub fn new() -> Self {
+        ClientBuilder {
+            credentials: HashMap::new(),
+            host_urls: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            deadline: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            default_headers: Vec::new(),
+            http: None,
+            clock: Arc::new(SystemClock),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            _client: PhantomData,
+        }
+    }
+
+    /// The platform API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.credentials.insert(Credential::ApiKey, Secret::new(key));
+        self
+    }
+
+    /// The secret paired with the API key, on platforms that use one.
+    pub fn api_secret(mut self, secret: impl Into<String>) -> Self {
+        self.credentials
+            .insert(Credential::ApiSecret, Secret::new(secret));
+        self
+    }
+
+    /// A bearer access token (a JWT), on platforms that issue them.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials
+            .insert(Credential::AccessToken, Secret::new(token));
+        self
+    }
+
+    /// Overrides the default host's base URL. Give the origin (`http://127.0.0.1:8080`): the
+    /// platform's path prefix is appended unless the URL already ends with it.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.host_urls.push((None, url.into()));
+        self
+    }
+
+    /// Overrides the base URL of one named host (see the platform's docs for host names).
+    pub fn host_url(mut self, host: impl Into<String>, url: impl Into<String>) -> Self {
+        self.host_urls.push((Some(host.into()), url.into()));
+        self
+    }
+
+    /// Time allowed for one attempt: connecting, sending, and reading the whole response
+    /// (for streams: until the response headers). Default 60 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Bound on a whole call, every attempt and backoff included. Default: none.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Time allowed to establish a connection. Default 10 s. Ignored with [`Self::http_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How many times a failed call is retried (when retrying is safe). Default 2; 0 turns
+    /// retries (and automatic idempotency keys) off.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// A header sent on every request (per-call headers override it). An invalid name or
+    /// value makes [`Self::build`] fail.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Uses this `reqwest::Client` (its pool, proxy, TLS and redirect settings) instead of the
+    /// one agentwire builds. agentwire's own client follows redirects only within one origin,
+    /// so credentials never reach another host; an injected client keeps its own policy.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Uses this clock for backoff sleeps and deadlines (tests inject one that records).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Largest non-streaming response body accepted. Default 32 MiB.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// How long an event stream may stay silent before it counts as dropped. Default 90 s.
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// Backoff between retries: full jitter over `base * 2^attempt`, capped at `cap`.
+    /// Defaults 0.5 s and 8 s.
+    pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_cap = cap.max(base);
+        self
+    }
+
+    /// Longest server-requested wait (`Retry-After`) honoured between retries; longer hints
+    /// are clamped to it. Default 60 s.
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// Checks the configuration and builds the client. Fails with `InvalidInput` on a missing
+    /// or empty credential, a bad URL or a bad header, before any request is sent.
+    pub fn build(self) -> Result<C> {
+        let platform = C::platform();
+        let invalid = |msg: String| Error::invalid_input(msg).with_platform(platform);
+
+        for (credential, secret) in &self.credentials {
+            if secret.expose().trim().is_empty() {
+                return Err(invalid(format!(
+                    "the {} is empty",
+                    credential.setter().replace('_', " ")
+                )));
+            }
+            if HeaderValue::from_str(secret.expose()).is_err() {
+                return Err(invalid(format!(
+                    "the {} contains characters that cannot be sent in a header",
+                    credential.setter().replace('_', " ")
+                )));
+            }
+        }
+        for required in platform.required_credentials {
+            if !self.credentials.contains_key(required) {
+                return Err(invalid(format!(
+                    "no {} configured: call .{}(..) on the builder",
+                    required.setter().replace('_', " "),
+                    required.setter()
+                )));
+            }
+        }
+
+        let mut hosts = Vec::with_capacity(platform.hosts.len());
+        for host in platform.hosts {
+            let url = Url::parse(host.url)
+                .map_err(|e| invalid(format!("the built-in URL of host {} is invalid: {e}", host.name)))?;
+            hosts.push(url);
+        }
+        for (name, raw) in &self.host_urls {
+            let index = match name {
+                None => 0,
+                Some(name) => platform
+                    .hosts
+                    .iter()
+                    .position(|h| h.name == name.as_str())
+                    .ok_or_else(|| {
+                        let known: Vec<_> = platform.hosts.iter().map(|h| h.name).collect();
+                        invalid(format!("unknown host {name:?}; this platform has {known:?}"))
+                    })?,
+            };
+            let prefix = platform.hosts.get(index).map(|h| h.prefix).unwrap_or("");
+            hosts[index] = override_url(raw, prefix).map_err(invalid)?;
+        }
+
+        let mut default_headers = HeaderMap::new();
+        for (name, value) in &self.default_headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(format!("invalid header name {name:?}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| invalid(format!("invalid value for header {name}")))?;
+            default_headers.append(name, value);
+        }
+
+        let user_agent = HeaderValue::from_str(&format!(
+            "agentwire/{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            platform.name
+        ))
+        .map_err(|_| invalid("invalid user agent".into()))?;
+
+        let http = match self.http {
+            Some(http) => http,
+            None => default_http_client(self.connect_timeout).map_err(|e| {
+                Error::new(super::error::ErrorKind::Connection, format!("could not set up HTTP: {e}"))
+                    .with_platform(platform)
+            })?,
+        };
+
+        let config = Config {
+            credentials: self.credentials,
+            hosts,
+            timeout: self.timeout,
+            deadline: self.deadline,
+            max_retries: self.max_retries,
+            default_headers,
+            user_agent,
+            clock: self.clock,
+            max_response_bytes: self.max_response_bytes,
+            stream_idle_timeout: self.stream_idle_timeout,
+            backoff_base: self.backoff_base,
+            backoff_cap: self.backoff_cap,
+            max_retry_after: self.max_retry_after,
+        };
+        Ok(C::from_core(Arc::new(ClientCore {
+            platform,
+            config,
+            http,
+        })))
+    }
+}
+
+/// A caller's base URL, with the host's prefix appended unless already there.
+fn override_url(raw: &str, prefix: &str) -> std::result::Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| format!("invalid base URL {raw:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("base URL {raw:?} must be http or https"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("base URL {raw:?} must not have a query or fragment"));
+    }
+    let path = url.path().trim_end_matches('/');
+    let prefix = prefix.trim_end_matches('/');
+    let full = if prefix.is_empty() || path.ends_with(prefix) {
+        path.to_string()
+    } else {
+        format!("{path}{prefix}")
+    };
+    let mut url = url;
+    url.set_path(&full);
+    Ok(url)
+}
+
+/// The HTTP client agentwire builds: rustls with the ring provider handed to this config only
+/// (no process-wide provider), platform certificate verification, same-origin redirects only.
+fn default_http_client(connect_timeout: Duration) -> std::result::Result<reqwest::Client, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_platform_verifier()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth();
+    let redirect = reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if same_origin {
+            attempt.follow()
+        } else {
+            // Credentials ride in custom headers reqwest would forward: never cross origins.
+            attempt.stop()
+        }
+    });
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect_timeout)
+        .redirect(redirect)
+        .build()
+        .map_err(|e| e.without_url().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_keeps_prefix_once() {
+        let u = override_url("http://127.0.0.1:9/", "/api/v1/console").unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:9/api/v1/console");
+        let u = override_url("http://h/api/v1/console/", "/api/v1/console").unwrap();
+        assert_eq!(u.as_str(), "http://h/api/v1/console");
+        let u = override_url("http://h/proxy", "/api/v1/console").unwrap();
+        assert_eq!(u.as_str(), "http://h/proxy/api/v1/console");
+        assert!(override_url("ftp://h", "").is_err());
+        assert!(override_url("not a url", "").is_err());
+        assert!(override_url("http://h/?x=1", "").is_err());
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Secret::new("sk_live_1")), "Secret(***)");
+    }
+}

@@ -1,0 +1,515 @@
+//! One error type for every platform: what went wrong, read from the status, the headers and the
+//! body bytes before any typed decode.
+//!
+//! Match on [`Error::kind`] to act on an error:
+//!
+//! ```
+//! # fn handle(err: agentwire::Error) {
+//! use agentwire::ErrorKind;
+//! match err.kind() {
+//!     ErrorKind::RateLimited(limit) => println!("retry in {:?}", limit.retry_after),
+//!     ErrorKind::Validation { field_errors } => {
+//!         for f in field_errors {
+//!             println!("{}: {}", f.path, f.message);
+//!         }
+//!     }
+//!     ErrorKind::NotFound => println!("gone"),
+//!     _ => println!("{err}"),
+//! }
+//! # }
+//! ```
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use super::operation::{ErrorFormat, Operation, Platform};
+
+/// The result type of every agentwire call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is. One level deep: every variant is a leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400: the request was malformed.
+    BadRequest,
+    /// The platform rejected fields of the request (a 400 with a validation code, or a 422).
+    Validation {
+        /// One entry per rejected field, in the order the platform sent them.
+        field_errors: Vec<FieldError>,
+    },
+    /// 401: the credentials are missing, invalid or expired.
+    Authentication,
+    /// 403: the credentials may not do this.
+    PermissionDenied,
+    /// 404: the resource does not exist.
+    NotFound,
+    /// 409: the request conflicts with the resource's state.
+    Conflict,
+    /// 429: too many requests; the platform's pacing hints.
+    RateLimited(RateLimit),
+    /// 5xx other than 501 and 503: the platform failed.
+    Server,
+    /// 501: the platform does not implement this route yet.
+    NotImplemented,
+    /// 503: the platform (or the feature) is unavailable for now.
+    Unavailable,
+    /// An attempt, the overall deadline or a stream's idle read timed out (or the server answered 408).
+    Timeout,
+    /// The connection could not be made or was lost.
+    Connection,
+    /// A response arrived but could not be read as the documented type (the raw body is kept).
+    Decode,
+    /// An asynchronous task failed or did not finish in time.
+    Task {
+        /// The platform's id of the task.
+        task_id: String,
+        /// Whether it failed (as opposed to timing out).
+        failed: bool,
+    },
+    /// An event stream broke in a way that cannot be resumed.
+    Stream,
+    /// The caller's input was rejected before any request was sent.
+    InvalidInput,
+    /// A status the classification does not map (418, say): see [`Error::status`].
+    Other,
+}
+
+/// One field the platform rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path as the platform wrote it (`name`, `channels.0.type`).
+    pub path: String,
+    /// Why it was rejected.
+    pub message: String,
+}
+
+/// Pacing information from a 429 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// How long the platform asks to wait (`Retry-After`, `retry-after-ms`).
+    pub retry_after: Option<Duration>,
+    /// `X-RateLimit-Limit`: requests allowed in the window.
+    pub limit: Option<u64>,
+    /// `X-RateLimit-Remaining`: requests left in the window.
+    pub remaining: Option<u64>,
+    /// `X-RateLimit-Reset` as the platform sent it (epoch seconds or a date).
+    pub reset_at: Option<String>,
+}
+
+/// An error from any agentwire call. `Send + Sync + 'static`, cheap to move (one box).
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    platform: Option<&'static str>,
+    operation: Option<&'static str>,
+    status: Option<StatusCode>,
+    code: Option<String>,
+    message: String,
+    request_id: Option<String>,
+    headers: Option<HeaderMap>,
+    body: Option<Bytes>,
+    may_have_been_applied: bool,
+    retryable: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let retryable = matches!(
+            kind,
+            ErrorKind::RateLimited(_)
+                | ErrorKind::Server
+                | ErrorKind::Unavailable
+                | ErrorKind::Timeout
+                | ErrorKind::Connection
+        );
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                platform: None,
+                operation: None,
+                status: None,
+                code: None,
+                message: message.into(),
+                request_id: None,
+                headers: None,
+                body: None,
+                may_have_been_applied: false,
+                retryable,
+                source: None,
+            }),
+        }
+    }
+
+    /// An error for input rejected before any request was sent.
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidInput, message)
+    }
+
+    pub(crate) fn for_op(mut self, platform: &'static Platform, op: &'static Operation) -> Self {
+        self.inner.platform = Some(platform.display_name);
+        self.inner.operation = Some(op.id);
+        self
+    }
+
+    pub(crate) fn with_platform(mut self, platform: &'static Platform) -> Self {
+        self.inner.platform = Some(platform.display_name);
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
+        if self.inner.request_id.is_none() {
+            self.inner.request_id = id;
+        }
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_body(mut self, headers: HeaderMap, body: Bytes) -> Self {
+        self.inner.headers = Some(headers);
+        self.inner.body = Some(body);
+        self
+    }
+
+    pub(crate) fn applied(mut self, may_have_been_applied: bool) -> Self {
+        self.inner.may_have_been_applied = may_have_been_applied;
+        self
+    }
+
+    pub(crate) fn retryable(mut self) -> Self {
+        self.inner.retryable = true;
+        self
+    }
+
+    pub(crate) fn not_retryable(mut self) -> Self {
+        self.inner.retryable = false;
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// The platform's display name (`BimpeAI`), when the error came from a call.
+    pub fn platform(&self) -> Option<&'static str> {
+        self.inner.platform
+    }
+
+    /// The operation id (`agents.create`), when the error came from a call.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.operation
+    }
+
+    /// The HTTP status, when the platform answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
+    }
+
+    /// The platform's own error code (`validation_error`, `AUTH_001`), when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+
+    /// The human-readable message: the platform's, or ours when there was no answer.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The request id: the `x-request-id` the platform answered with, else the one in its
+    /// error body, else the one agentwire sent.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// The response headers, when the platform answered.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        self.inner.headers.as_ref()
+    }
+
+    /// The raw response body, when the platform answered (kept for Decode errors too).
+    pub fn body(&self) -> Option<&Bytes> {
+        self.inner.body.as_ref()
+    }
+
+    /// The field errors of a Validation error (empty otherwise).
+    pub fn field_errors(&self) -> &[FieldError] {
+        match &self.inner.kind {
+            ErrorKind::Validation { field_errors } => field_errors,
+            _ => &[],
+        }
+    }
+
+    /// How long the platform asked to wait, on a 429 (or a 503 with `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match &self.inner.kind {
+            ErrorKind::RateLimited(r) => r.retry_after,
+            _ => self.inner.headers.as_ref().and_then(retry_after_hint),
+        }
+    }
+
+    /// Whether trying the same call again later could succeed (transport failures, timeouts,
+    /// 408, 429 and 5xx other than 501).
+    pub fn is_retryable(&self) -> bool {
+        self.inner.retryable
+    }
+
+    /// For a write: whether the request may have reached the platform and been applied before
+    /// it failed. `false` means it certainly was not (refused before sending, or a connection
+    /// that was never made).
+    pub fn may_have_been_applied(&self) -> bool {
+        self.inner.may_have_been_applied
+    }
+
+    /// Classifies a non-2xx answer from its status, headers and body bytes.
+    pub(crate) fn from_response(
+        format: &ErrorFormat,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+        let obj = parsed.as_ref().and_then(Value::as_object);
+        let member = |names: &[&str]| -> Option<&Value> {
+            let obj = obj?;
+            names.iter().find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
+        };
+        let message = member(format.message).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        });
+        let code = member(format.code).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        let body_request_id = member(format.request_id)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let header_request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+
+        let is_validation_code = code
+            .as_deref()
+            .is_some_and(|c| format.validation_codes.contains(&c));
+        let kind = match status.as_u16() {
+            400 if is_validation_code => ErrorKind::Validation {
+                field_errors: field_errors(format, obj),
+            },
+            422 => ErrorKind::Validation {
+                field_errors: field_errors(format, obj),
+            },
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::PermissionDenied,
+            404 => ErrorKind::NotFound,
+            408 => ErrorKind::Timeout,
+            409 => ErrorKind::Conflict,
+            429 => ErrorKind::RateLimited(rate_limit(&headers)),
+            501 => ErrorKind::NotImplemented,
+            503 => ErrorKind::Unavailable,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Other,
+        };
+        let message = message.unwrap_or_else(|| {
+            let reason = status.canonical_reason().unwrap_or("unknown status");
+            format!("HTTP {} {}", status.as_u16(), reason)
+        });
+        let mut err = Error::new(kind, message)
+            .with_status(status)
+            .with_request_id(header_request_id.or(body_request_id));
+        err.inner.code = code;
+        err.with_body(headers, body)
+    }
+}
+
+fn field_errors(format: &ErrorFormat, obj: Option<&serde_json::Map<String, Value>>) -> Vec<FieldError> {
+    let Some(member) = format.field_errors else {
+        return Vec::new();
+    };
+    let entries: Vec<&str> = match obj.and_then(|o| o.get(member)) {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    entries
+        .into_iter()
+        .map(|entry| match entry.split_once(':') {
+            Some((path, message)) => FieldError {
+                path: path.trim().to_owned(),
+                message: message.trim().to_owned(),
+            },
+            None => FieldError {
+                path: String::new(),
+                message: entry.trim().to_owned(),
+            },
+        })
+        .collect()
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn rate_limit(headers: &HeaderMap) -> RateLimit {
+    RateLimit {
+        retry_after: retry_after_hint(headers),
+        limit: header_str(headers, "x-ratelimit-limit").and_then(|s| s.parse().ok()),
+        remaining: header_str(headers, "x-ratelimit-remaining").and_then(|s| s.parse().ok()),
+        reset_at: header_str(headers, "x-ratelimit-reset").map(str::to_owned),
+    }
+}
+
+/// The server's pacing hint: `retry-after-ms`, else `Retry-After` as seconds or an HTTP-date
+/// (measured against the system clock).
+pub(crate) fn retry_after_hint(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, SystemTime::now())
+}
+
+/// [`retry_after_hint`] against a given "now", so an injected clock decides HTTP-date hints.
+pub(crate) fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
+        }
+    }
+    let value = header_str(headers, "retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        match (i.platform, i.operation) {
+            (Some(p), Some(op)) => write!(f, "{p} {op} failed: ")?,
+            (Some(p), None) => write!(f, "{p}: ")?,
+            _ => {}
+        }
+        let what = match &i.kind {
+            ErrorKind::BadRequest => "bad request",
+            ErrorKind::Validation { .. } => "validation failed",
+            ErrorKind::Authentication => "authentication failed",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::RateLimited(_) => "rate limited",
+            ErrorKind::Server => "server error",
+            ErrorKind::NotImplemented => "not implemented by the platform",
+            ErrorKind::Unavailable => "service unavailable",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Connection => "connection failed",
+            ErrorKind::Decode => "could not read the response",
+            ErrorKind::Task { failed: true, .. } => "task failed",
+            ErrorKind::Task { failed: false, .. } => "task did not finish in time",
+            ErrorKind::Stream => "event stream failed",
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Other => "unexpected answer",
+        };
+        f.write_str(what)?;
+        if let Some(status) = i.status {
+            write!(f, " (HTTP {}", status.as_u16())?;
+            if let Some(code) = &i.code {
+                write!(f, ", {code}")?;
+            }
+            f.write_str(")")?;
+        }
+        if !i.message.is_empty() {
+            write!(f, ": {}", i.message)?;
+        }
+        if let ErrorKind::RateLimited(RateLimit {
+            retry_after: Some(d),
+            ..
+        }) = &i.kind
+        {
+            write!(f, "; retry after {:.1}s", d.as_secs_f64())?;
+        }
+        if let ErrorKind::Task { task_id, .. } = &i.kind {
+            write!(f, " [task {task_id}]")?;
+        }
+        if let Some(id) = &i.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &i.kind)
+            .field("platform", &i.platform)
+            .field("operation", &i.operation)
+            .field("status", &i.status)
+            .field("code", &i.code)
+            .field("message", &i.message)
+            .field("request_id", &i.request_id)
+            .field("may_have_been_applied", &i.may_have_been_applied);
+        if let Some(body) = &i.body {
+            d.field("body_len", &body.len());
+        }
+        if let Some(source) = &i.source {
+            d.field("source", &source.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+// The public contract: errors cross threads and live as long as callers like.
+const _: () = {
+    const fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<Error>();
+};

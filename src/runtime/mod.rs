@@ -1,0 +1,15 @@
+//! The runtime shared by every platform. It never names a platform: everything
+//! platform-specific arrives through the generated operation table ([`operation::Platform`]).
+
+pub mod config;
+pub mod error;
+pub mod loose;
+pub mod nullable;
+pub mod operation;
+pub mod options;
+pub mod paginate;
+pub(crate) mod resume;
+pub mod response;
+pub(crate) mod retry;
+pub(crate) mod send;
+pub mod sse;

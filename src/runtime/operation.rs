@@ -1,0 +1,261 @@
+//! The operation table: what build.rs reads from each spec about every operation and the
+//! runtime needs to send it (method, path, host, auth, envelope, pagination, stream, retry
+//! safety). One static [`Platform`] per platform, generated; nothing here names a platform.
+//!
+//! The table is public so callers and tools can inspect it:
+//!
+//! ```
+//! # #[cfg(feature = "bimpeai")] {
+//! let op = agentwire::bimpeai::PLATFORM.operation("agents.create").unwrap();
+//! assert_eq!(op.method, agentwire::Method::Post);
+//! assert_eq!(op.path, "/agents");
+//! # }
+//! ```
+
+/// Everything the runtime knows about one platform.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Platform {
+    /// Module and feature name, and the user-agent suffix (`bimpeai`).
+    pub name: &'static str,
+    /// How messages name it (`BimpeAI`).
+    pub display_name: &'static str,
+    /// Its hosts; the first is the default.
+    pub hosts: &'static [Host],
+    /// Credentials a client cannot be built without.
+    pub required_credentials: &'static [Credential],
+    /// The header carrying one idempotency key per write call, if the platform takes one.
+    pub idempotency_header: Option<&'static str>,
+    /// The header carrying one request id per call, if the platform takes one.
+    pub request_id_header: Option<&'static str>,
+    /// How success bodies are wrapped, if they are.
+    pub envelope: Option<Envelope>,
+    /// How error bodies are read.
+    pub errors: ErrorFormat,
+    /// Every operation of the spec, in spec order.
+    pub operations: &'static [Operation],
+}
+
+impl Platform {
+    /// The operation with this id, if the spec has it.
+    pub fn operation(&self, id: &str) -> Option<&'static Operation> {
+        self.operations.iter().find(|op| op.id == id)
+    }
+}
+
+/// One base URL of a platform.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Host {
+    /// The name operations refer to it by.
+    pub name: &'static str,
+    /// The production base URL, prefix included.
+    pub url: &'static str,
+    /// The path prefix kept when a caller overrides the base URL with an origin.
+    pub prefix: &'static str,
+}
+
+/// How a platform wraps its success bodies (`{"message", "data", "meta"}`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Envelope {
+    /// The member holding the operation's result.
+    pub data: &'static str,
+    /// The member holding page metadata.
+    pub meta: &'static str,
+    /// Members every success body must carry.
+    pub required: &'static [&'static str],
+}
+
+/// Where a platform puts the parts of its error bodies.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ErrorFormat {
+    /// Candidate members for the message, first present wins.
+    pub message: &'static [&'static str],
+    /// Candidate members for the platform's error code.
+    pub code: &'static [&'static str],
+    /// Candidate members for a request id.
+    pub request_id: &'static [&'static str],
+    /// Codes that make a 400 a validation error.
+    pub validation_codes: &'static [&'static str],
+    /// The member holding `"path: message"` strings on validation errors.
+    pub field_errors: Option<&'static str>,
+}
+
+/// An HTTP method of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// The method as reqwest knows it.
+    pub fn to_http(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+
+    /// `GET`, `POST`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether the method changes state (and so gets an idempotency key).
+    pub fn is_write(self) -> bool {
+        !matches!(self, Method::Get)
+    }
+}
+
+/// A secret a client is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Credential {
+    /// The platform's API key.
+    ApiKey,
+    /// The secret paired with the API key, where the platform has one.
+    ApiSecret,
+    /// A bearer access token (a JWT), where the platform issues them.
+    AccessToken,
+}
+
+impl Credential {
+    /// The builder method that sets it, for messages.
+    pub fn setter(self) -> &'static str {
+        match self {
+            Credential::ApiKey => "api_key",
+            Credential::ApiSecret => "api_secret",
+            Credential::AccessToken => "access_token",
+        }
+    }
+}
+
+/// How one credential goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// `Authorization: Bearer <credential>`.
+    Bearer(Credential),
+    /// `<header>: <credential>`.
+    Header(&'static str, Credential),
+    /// `?<name>=<credential>` (WebSocket handshakes).
+    Query(&'static str, Credential),
+}
+
+impl Auth {
+    /// The credential this scheme sends.
+    pub fn credential(self) -> Credential {
+        match self {
+            Auth::Bearer(c) | Auth::Header(_, c) | Auth::Query(_, c) => c,
+        }
+    }
+}
+
+/// A page-based, offset-based or cursor-based list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PageKind {
+    /// `page=N`, next is current + 1.
+    Page,
+    /// `offset=N`, next is offset + items.
+    Offset,
+    /// `cursor=X`, next is the cursor the page returned.
+    Cursor,
+}
+
+/// How a list operation pages, and where its metadata lives.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct PageStyle {
+    /// Page, offset or cursor.
+    pub kind: PageKind,
+    /// Query parameter carrying the page number, offset or cursor.
+    pub page_param: &'static str,
+    /// Query parameter carrying the page size.
+    pub size_param: Option<&'static str>,
+    /// The body member holding the page metadata: `None` for the envelope's meta member,
+    /// `Some("")` for the body itself.
+    pub meta: Option<&'static str>,
+    /// Meta member: total item count.
+    pub total: Option<&'static str>,
+    /// Meta member: total page count.
+    pub page_count: Option<&'static str>,
+    /// Meta member: the current page number.
+    pub current: Option<&'static str>,
+    /// Meta member: the page size.
+    pub size: Option<&'static str>,
+    /// Meta member: whether there is a next page.
+    pub has_next: Option<&'static str>,
+    /// Meta member: whether there is a previous page.
+    pub has_previous: Option<&'static str>,
+    /// Meta member: the next cursor (cursor style).
+    pub next_cursor: Option<&'static str>,
+}
+
+/// What the table says about an operation that answers Server-Sent Events.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct StreamSpec {
+    /// Event names consumed and never yielded.
+    pub heartbeat: &'static [&'static str],
+    /// Whether a last event without its blank line counts at end of input.
+    pub flush_at_eof: bool,
+}
+
+/// One operation of a platform's spec.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Operation {
+    /// The spec's operationId (`agents.create`).
+    pub id: &'static str,
+    /// Its method.
+    pub method: Method,
+    /// Its path template, relative to the host's base URL (`/agents/{agent_id}`).
+    pub path: &'static str,
+    /// Index into [`Platform::hosts`].
+    pub host: usize,
+    /// Alternatives in order of preference; each lists every scheme it sends. Empty: public.
+    pub auth: &'static [&'static [Auth]],
+    /// Whether the success body is enveloped.
+    pub enveloped: bool,
+    /// The success status the spec declares.
+    pub success_status: u16,
+    /// Set on list operations.
+    pub pagination: Option<&'static PageStyle>,
+    /// The member of the result holding the items, when they are not the result itself.
+    pub items: Option<&'static str>,
+    /// Set on operations answering Server-Sent Events.
+    pub stream: Option<&'static StreamSpec>,
+    /// Whether a write that may have reached the server can be sent again.
+    pub retry_safe: bool,
+    /// Headers this operation must not carry.
+    pub omit_headers: &'static [&'static str],
+}
+
+impl Operation {
+    /// Whether an attempt that may have reached the server can be re-sent.
+    pub fn resend_safe(&self) -> bool {
+        !self.method.is_write() || self.retry_safe
+    }
+}

@@ -1,0 +1,142 @@
+//! Per-call options: every generated request builder carries a [`CallOptions`] and offers
+//! `.timeout()`, `.max_retries()`, `.idempotency_key()`, `.request_id()` and `.header()`, each
+//! overriding the client's setting for that one call.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::error::{Error, Result};
+
+/// Settings for one call; the client's configuration fills in what is not set.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) headers: HeaderMap,
+    /// The first invalid setting, reported as `InvalidInput` when the call is sent.
+    pub(crate) invalid: Option<String>,
+}
+
+impl CallOptions {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Time allowed for each attempt of this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Bound on this whole call, every attempt and backoff included.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Retry budget of this call (0: no retries).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// The idempotency key of this write (sent on every attempt).
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        let key = key.into();
+        if key.is_empty() || HeaderValue::from_str(&key).is_err() {
+            self.invalid
+                .get_or_insert_with(|| "the idempotency key is empty or not a valid header value".into());
+        }
+        self.idempotency_key = Some(key);
+        self
+    }
+
+    /// The request id of this call (sent on every attempt).
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        if id.is_empty() || HeaderValue::from_str(&id).is_err() {
+            self.invalid
+                .get_or_insert_with(|| "the request id is empty or not a valid header value".into());
+        }
+        self.request_id = Some(id);
+        self
+    }
+
+    /// A header for this call; it replaces a default header of the same name.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let name_str = name.as_ref();
+        match (
+            HeaderName::from_bytes(name_str.as_bytes()),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.insert(n, v);
+            }
+            _ => {
+                self.invalid
+                    .get_or_insert_with(|| format!("invalid header {name_str:?}"));
+            }
+        }
+        self
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
+        match &self.invalid {
+            Some(msg) => Err(Error::invalid_input(msg.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Adds the per-call option setters to a generated request builder with a `options` field.
+macro_rules! call_options {
+    () => {
+        /// Time allowed for each attempt of this call (overrides the client's).
+        pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.options = self.options.timeout(timeout);
+            self
+        }
+
+        /// Bound on this whole call, every attempt and backoff included.
+        pub fn deadline(mut self, deadline: ::std::time::Duration) -> Self {
+            self.options = self.options.deadline(deadline);
+            self
+        }
+
+        /// Retry budget of this call (0: no retries, and no automatic idempotency key).
+        pub fn max_retries(mut self, retries: u32) -> Self {
+            self.options = self.options.max_retries(retries);
+            self
+        }
+
+        /// The idempotency key of this call, sent on every attempt (writes only).
+        pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+            self.options = self.options.idempotency_key(key);
+            self
+        }
+
+        /// The request id of this call, sent on every attempt.
+        pub fn request_id(mut self, id: impl Into<String>) -> Self {
+            self.options = self.options.request_id(id);
+            self
+        }
+
+        /// A header for this call; it replaces a default header of the same name.
+        pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+            self.options = self.options.header(name, value);
+            self
+        }
+
+        /// Replaces every per-call option at once.
+        pub fn options(mut self, options: $crate::CallOptions) -> Self {
+            self.options = options;
+            self
+        }
+    };
+}
+pub(crate) use call_options;

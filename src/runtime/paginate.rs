@@ -1,0 +1,357 @@
+//! Pages and paginators. A list operation's `send()` returns one [`Page`]; its `paginate()`
+//! returns a [`Paginator`] that fetches the next page only when asked — by
+//! [`Paginator::next_page`], or by polling [`Paginator::pages`] / [`Paginator::items`]. Breaking
+//! out early fetches nothing more. A page that claims more but does not advance is an error, not
+//! an endless loop.
+//!
+//! ```no_run
+//! # #[cfg(feature = "bimpeai")]
+//! # async fn demo(client: agentwire::bimpeai::Client) -> agentwire::Result<()> {
+//! use futures_util::TryStreamExt;
+//! let mut agents = std::pin::pin!(client.agents().list().limit(50).paginate().items());
+//! while let Some(agent) = agents.try_next().await? {
+//!     println!("{}", agent.name);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use futures_core::Stream;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::config::ClientCore;
+use super::error::{Error, ErrorKind, Result};
+use super::operation::{Operation, PageKind, PageStyle};
+use super::response::{decode_error, decode_value, split};
+use super::send::{Raw, Request, send};
+
+/// What every page says about its place in the list, read through the platform's style.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PageInfo {
+    /// Items in the whole list.
+    pub total: Option<u64>,
+    /// Pages in the whole list.
+    pub page_count: Option<u64>,
+    /// This page's number.
+    pub page: Option<u64>,
+    /// The page size.
+    pub size: Option<u64>,
+    /// Whether a next page exists.
+    pub has_next: Option<bool>,
+    /// Whether a previous page exists.
+    pub has_previous: Option<bool>,
+    /// The cursor of the next page (cursor style).
+    pub next_cursor: Option<String>,
+}
+
+/// One page of a list: its items, the platform's typed metadata `M`, and the request id.
+#[derive(Clone)]
+pub struct Page<T, M = Value> {
+    items: Vec<T>,
+    meta: Option<M>,
+    info: PageInfo,
+    status: StatusCode,
+    headers: HeaderMap,
+    request_id: Option<String>,
+}
+
+impl<T, M> Page<T, M> {
+    /// The items of this page.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The items, owned.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
+
+    /// The platform's page metadata as sent (`None` when the answer had none: a single page).
+    pub fn meta(&self) -> Option<&M> {
+        self.meta.as_ref()
+    }
+
+    /// The metadata the paginator reads, whatever the platform calls it.
+    pub fn info(&self) -> &PageInfo {
+        &self.info
+    }
+
+    /// Whether the platform says a next page exists.
+    pub fn has_next(&self) -> bool {
+        self.info.has_next.unwrap_or(false) || self.info.next_cursor.is_some()
+    }
+
+    /// The platform's request id for this page.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl<T: fmt::Debug, M: fmt::Debug> fmt::Debug for Page<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Page")
+            .field("items", &self.items)
+            .field("meta", &self.meta)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes a buffered list answer into a page.
+pub(crate) fn decode_page<T: DeserializeOwned, M: DeserializeOwned>(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: Raw,
+) -> Result<Page<T, M>> {
+    let parts = split(core, op, &raw)?;
+    let items_json: Option<&str> = match (op.items, parts.result) {
+        (Some(member), Some(result)) => {
+            let members: std::collections::BTreeMap<String, &RawValue> =
+                serde_json::from_str(result.get()).map_err(|e| {
+                    decode_error(core, op, &raw, format!("the result is not an object: {e}"))
+                })?;
+            members.get(member).map(|v| v.get())
+        }
+        (None, Some(result)) => Some(result.get()),
+        (_, None) => None,
+    };
+    let items: Vec<T> = match items_json {
+        Some(json) if json != "null" => decode_value(core, op, &raw, json)?,
+        _ => Vec::new(),
+    };
+    let (meta, info) = match (parts.meta, op.pagination) {
+        (Some(meta_json), Some(style)) => {
+            let typed: M = decode_value(core, op, &raw, meta_json.get())?;
+            let value: Value = serde_json::from_str(meta_json.get()).unwrap_or(Value::Null);
+            (Some(typed), read_info(style, &value))
+        }
+        _ => (None, PageInfo::default()),
+    };
+    Ok(Page {
+        items,
+        meta,
+        info,
+        status: raw.status,
+        headers: raw.headers,
+        request_id: raw.request_id,
+    })
+}
+
+fn read_info(style: &PageStyle, meta: &Value) -> PageInfo {
+    let get = |name: Option<&str>| name.and_then(|n| meta.get(n));
+    let num = |name: Option<&str>| {
+        get(name).and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    let flag = |name: Option<&str>| get(name).and_then(Value::as_bool);
+    PageInfo {
+        total: num(style.total),
+        page_count: num(style.page_count),
+        page: num(style.current),
+        size: num(style.size),
+        has_next: flag(style.has_next),
+        has_previous: flag(style.has_previous),
+        next_cursor: get(style.next_cursor)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    }
+}
+
+/// Walks a list page by page, fetching each page only when it is asked for.
+pub struct Paginator<T, M = Value> {
+    core: Arc<ClientCore>,
+    next: Option<Request>,
+    /// An invalid first request, reported by the first fetch.
+    pending_error: Option<Error>,
+    max_pages: Option<usize>,
+    fetched: usize,
+    last_position: Option<Position>,
+    _items: PhantomData<fn() -> (T, M)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Position {
+    Page(u64),
+    Offset(u64),
+    Cursor(String),
+}
+
+impl<T, M> fmt::Debug for Paginator<T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Paginator")
+            .field("operation", &self.next.as_ref().map(|r| r.op.id))
+            .field("fetched", &self.fetched)
+            .field("max_pages", &self.max_pages)
+            .finish()
+    }
+}
+
+impl<T, M> Paginator<T, M>
+where
+    T: DeserializeOwned + Send + 'static,
+    M: DeserializeOwned + Send + 'static,
+{
+    pub(crate) fn new(core: Arc<ClientCore>, op: &'static Operation, first: Result<Request>) -> Self {
+        let (next, pending_error) = match first {
+            Ok(req) => (Some(req), None),
+            Err(e) => (None, Some(e.for_op(core.platform, op))),
+        };
+        Paginator {
+            core,
+            next,
+            pending_error,
+            max_pages: None,
+            fetched: 0,
+            last_position: None,
+            _items: PhantomData,
+        }
+    }
+
+    /// Stops after `pages` pages, whatever the platform says.
+    pub fn max_pages(mut self, pages: usize) -> Self {
+        self.max_pages = Some(pages);
+        self
+    }
+
+    /// Fetches the next page; `Ok(None)` once the list is done. After an error the paginator is
+    /// done too.
+    pub async fn next_page(&mut self) -> Result<Option<Page<T, M>>> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        if self.max_pages.is_some_and(|max| self.fetched >= max) {
+            self.next = None;
+        }
+        let Some(req) = self.next.take() else {
+            return Ok(None);
+        };
+        let op = req.op;
+        let raw = send(&self.core, &req).await?;
+        let page: Page<T, M> = decode_page(&self.core, op, raw)?;
+        self.fetched += 1;
+        self.next = self.advance(&req, &page)?;
+        Ok(Some(page))
+    }
+
+    /// The request for the page after `page`, if any; an error when the platform claims more
+    /// but the list would not move.
+    fn advance(&mut self, req: &Request, page: &Page<T, M>) -> Result<Option<Request>> {
+        let op = req.op;
+        let Some(style) = op.pagination else {
+            return Ok(None);
+        };
+        let info = &page.info;
+        let stuck = |what: String| {
+            Error::new(ErrorKind::Decode, what)
+                .not_retryable()
+                .with_request_id(page.request_id.clone())
+                .for_op(self.core.platform, op)
+        };
+        let sent = req
+            .query_value(style.page_param)
+            .and_then(|v| v.parse::<u64>().ok());
+        let (position, next_value) = match style.kind {
+            PageKind::Page => {
+                let current = info.page.or(sent).unwrap_or(1);
+                let more = info.has_next.unwrap_or_else(|| {
+                    info.page_count.is_some_and(|count| current < count)
+                });
+                if !more {
+                    return Ok(None);
+                }
+                (Position::Page(current), (current + 1).to_string())
+            }
+            PageKind::Offset => {
+                if !info.has_next.unwrap_or(false) {
+                    return Ok(None);
+                }
+                let offset = sent.unwrap_or(0);
+                (
+                    Position::Offset(offset),
+                    (offset + page.items.len() as u64).to_string(),
+                )
+            }
+            PageKind::Cursor => {
+                let Some(cursor) = info.next_cursor.clone() else {
+                    return Ok(None);
+                };
+                (Position::Cursor(cursor.clone()), cursor)
+            }
+        };
+        if page.items.is_empty() {
+            return Err(stuck(
+                "an empty page claims that more pages follow; stopping instead of looping".into(),
+            ));
+        }
+        if let Some(last) = &self.last_position {
+            let advanced = match (last, &position) {
+                (Position::Page(a), Position::Page(b)) => b > a,
+                (Position::Offset(a), Position::Offset(b)) => b > a,
+                (Position::Cursor(a), Position::Cursor(b)) => a != b,
+                _ => true,
+            };
+            if !advanced {
+                return Err(stuck(format!(
+                    "the list did not advance (position {position:?} again after {last:?}); stopping instead of looping"
+                )));
+            }
+        }
+        self.last_position = Some(position);
+        let mut next = req.clone();
+        next.set_query(style.page_param, next_value);
+        Ok(Some(next))
+    }
+
+    /// The pages as a stream; each is fetched when polled for.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<T, M>>> + Send + 'static {
+        futures_util::stream::unfold(Some(self), |state| async move {
+            let mut paginator = state?;
+            match paginator.next_page().await {
+                Ok(Some(page)) => Some((Ok(page), Some(paginator))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
+    /// The items of every page as one stream; pages are fetched as the items run out.
+    pub fn items(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+        let state = (Some(self), VecDeque::new());
+        futures_util::stream::unfold(state, |(mut paginator, mut buffer)| async move {
+            loop {
+                if let Some(item) = buffer.pop_front() {
+                    return Some((Ok(item), (paginator, buffer)));
+                }
+                let p = paginator.as_mut()?;
+                match p.next_page().await {
+                    Ok(Some(page)) => buffer.extend(page.into_items()),
+                    Ok(None) => return None,
+                    Err(e) => return Some((Err(e), (None, buffer))),
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,581 @@
+//! The one request path. Every request, generated or hand-written, is described by a
+//! [`Request`] (the operation's table entry, the filled path, query, a body that can be produced
+//! again for each attempt, and the call's options) and sent by [`send`] or [`open_stream`].
+//!
+//! Per call, once: the URL, auth for the operation's host, `User-Agent`, one request id and — on
+//! writes — one idempotency key, both reused on every attempt (a caller's own wins). Per
+//! attempt: a fresh request from the body factory, a timeout, a capped body read, and
+//! classification of any non-2xx answer from its status, headers and bytes before anything is
+//! decoded. Between attempts, [`super::retry`] decides. Nothing secret reaches an error, a log
+//! line or a span: URLs are stripped from transport errors and credentials are marked sensitive.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
+use reqwest::{StatusCode, Url};
+use tracing::Instrument;
+
+use super::config::ClientCore;
+use super::error::{Error, ErrorKind, Result, retry_after_at};
+use super::operation::{Auth, Operation};
+use super::options::CallOptions;
+use super::retry::{Decision, Failure, Policy};
+
+/// Makes the body of one attempt; called again for every retry.
+pub(crate) type BodyFactory = Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync>;
+
+/// The body of a request, in a form that can be sent more than once.
+#[derive(Clone)]
+pub(crate) enum Body {
+    /// No body (and no `Content-Type`).
+    Empty,
+    /// A JSON document, serialised once.
+    Json(Bytes),
+    /// A body built anew for each attempt (multipart uploads), with its content type.
+    #[allow(dead_code)]
+    Factory {
+        content_type: HeaderValue,
+        make: BodyFactory,
+    },
+}
+
+/// One call of one operation, before it is sent.
+#[derive(Clone)]
+pub(crate) struct Request {
+    pub op: &'static Operation,
+    pub path: String,
+    pub query: Vec<(Cow<'static, str>, String)>,
+    pub body: Body,
+    pub options: CallOptions,
+}
+
+impl Request {
+    /// A request for `op` at the filled-in `path`, with no query or body.
+    pub fn new(op: &'static Operation, path: String, options: CallOptions) -> Self {
+        Request {
+            op,
+            path,
+            query: Vec::new(),
+            body: Body::Empty,
+            options,
+        }
+    }
+
+    /// Appends a query pair.
+    pub fn push_query(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
+        self.query.push((name.into(), value));
+    }
+
+    /// Sets a query parameter, replacing any pair with that name (paginators move pages so).
+    pub fn set_query(&mut self, name: &'static str, value: String) {
+        self.query.retain(|(n, _)| n != name);
+        self.query.push((Cow::Borrowed(name), value));
+    }
+
+    /// The value of a query parameter, if set.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Serialises `body` as the JSON body.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::invalid_input(format!("the request body cannot be serialised: {e}"))
+        })?;
+        self.body = Body::Json(Bytes::from(bytes));
+        Ok(self)
+    }
+}
+
+/// A buffered answer: status, headers and the whole (capped) body.
+#[derive(Debug)]
+pub(crate) struct Raw {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub request_id: Option<String>,
+}
+
+/// An open streaming answer (2xx, body unread).
+pub(crate) struct Streaming {
+    pub response: reqwest::Response,
+}
+
+/// Sends `req`, retrying as the policy allows, and reads the whole body.
+pub(crate) async fn send(core: &ClientCore, req: &Request) -> Result<Raw> {
+    match execute(core, req, Mode::Buffered).await? {
+        Outcome::Buffered(raw) => Ok(raw),
+        Outcome::Stream(_) => Err(Error::new(ErrorKind::Stream, "unexpected stream")),
+    }
+}
+
+/// Sends `req` with `Accept: text/event-stream`, retrying as the policy allows, and returns the
+/// open response once a 2xx arrives. The per-attempt timeout covers only reaching the headers.
+pub(crate) async fn open_stream(core: &ClientCore, req: &Request) -> Result<Streaming> {
+    match execute(core, req, Mode::Stream).await? {
+        Outcome::Stream(s) => Ok(s),
+        Outcome::Buffered(_) => Err(Error::new(ErrorKind::Stream, "unexpected body")),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Buffered,
+    Stream,
+}
+
+enum Outcome {
+    Buffered(Raw),
+    Stream(Streaming),
+}
+
+/// What stays the same on every attempt of one call.
+struct Prepared {
+    method: reqwest::Method,
+    url: Url,
+    headers: HeaderMap,
+    request_id: Option<String>,
+}
+
+async fn execute(core: &ClientCore, req: &Request, mode: Mode) -> Result<Outcome> {
+    let platform = core.platform;
+    let op = req.op;
+    let prepared = prepare(core, req, mode).map_err(|e| e.for_op(platform, op))?;
+    let span = tracing::info_span!(
+        "agentwire.request",
+        platform = platform.name,
+        operation = op.id,
+        method = op.method.as_str(),
+        request_id = prepared.request_id.as_deref().unwrap_or(""),
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    run_attempts(core, req, mode, &prepared)
+        .instrument(span)
+        .await
+        .map_err(|e| {
+            e.for_op(platform, op)
+                .with_request_id(prepared.request_id.clone())
+        })
+}
+
+async fn run_attempts(
+    core: &ClientCore,
+    req: &Request,
+    mode: Mode,
+    prepared: &Prepared,
+) -> Result<Outcome> {
+    let config = &core.config;
+    let clock = &config.clock;
+    let started = clock.now();
+    let deadline = req.options.deadline.or(config.deadline);
+    let per_attempt = req.options.timeout.unwrap_or(config.timeout);
+    let policy = Policy {
+        max_retries: req.options.max_retries.unwrap_or(config.max_retries),
+        base: config.backoff_base,
+        cap: config.backoff_cap,
+        max_hint: config.max_retry_after,
+    };
+    let elapsed = || clock.now().duration_since(started).unwrap_or_default();
+
+    let mut retries_done = 0u32;
+    loop {
+        let timeout = match deadline {
+            Some(d) => {
+                let left = d.saturating_sub(elapsed());
+                if left.is_zero() {
+                    return Err(Error::new(ErrorKind::Timeout, "the call's deadline passed"));
+                }
+                per_attempt.min(left)
+            }
+            None => per_attempt,
+        };
+        tracing::Span::current().record("attempt", retries_done + 1);
+        let begun = Instant::now();
+        let result = attempt(core, req, mode, prepared, timeout).await;
+        tracing::Span::current().record("duration_ms", begun.elapsed().as_millis() as u64);
+        let (error, failure) = match result {
+            Ok(outcome) => return Ok(outcome),
+            Err(pair) => pair,
+        };
+        let error = error.applied(req.op.method.is_write() && failure.may_have_been_applied);
+        match policy.decide(retries_done, failure, req.op.resend_safe()) {
+            Decision::RetryAfter(delay) => {
+                if let Some(d) = deadline {
+                    if elapsed() + delay >= d {
+                        return Err(error);
+                    }
+                }
+                tracing::debug!(
+                    delay_ms = delay.as_millis() as u64,
+                    error = %error,
+                    "retrying"
+                );
+                clock.sleep(delay).await;
+                retries_done += 1;
+            }
+            Decision::Permanent | Decision::Exhausted => return Err(error),
+        }
+    }
+}
+
+async fn attempt(
+    core: &ClientCore,
+    req: &Request,
+    mode: Mode,
+    prepared: &Prepared,
+    timeout: Duration,
+) -> std::result::Result<Outcome, (Error, Failure)> {
+    let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
+    *request.headers_mut() = prepared.headers.clone();
+    match &req.body {
+        Body::Empty => {}
+        Body::Json(bytes) => *request.body_mut() = Some(reqwest::Body::from(bytes.clone())),
+        Body::Factory { make, .. } => match make() {
+            Ok(body) => *request.body_mut() = Some(body),
+            Err(e) => return Err((e, permanent())),
+        },
+    }
+    let max = core.config.max_response_bytes;
+    let exchange = async {
+        let response = core.http.execute(request).await.map_err(transport)?;
+        let status = response.status();
+        tracing::Span::current().record("status", status.as_u16());
+        if status.is_success() {
+            match mode {
+                Mode::Stream => Ok(Outcome::Stream(Streaming { response })),
+                Mode::Buffered => {
+                    let request_id =
+                        response_request_id(response.headers()).or(prepared.request_id.clone());
+                    let headers = response.headers().clone();
+                    let body = read_capped(response, max).await?;
+                    Ok(Outcome::Buffered(Raw {
+                        status,
+                        headers,
+                        body,
+                        request_id,
+                    }))
+                }
+            }
+        } else {
+            let headers = response.headers().clone();
+            let body = read_capped(response, max).await?;
+            let hint = retry_after_at(&headers, core.config.clock.now());
+            let error =
+                Error::from_response(&core.platform.errors, status, headers, body);
+            let code = status.as_u16();
+            let retryable = matches!(code, 408 | 429) || (status.is_server_error() && code != 501);
+            // A 408 or 429 was turned away before processing; other answers may have been acted on.
+            let failure = Failure {
+                retryable,
+                may_have_been_applied: !matches!(code, 408 | 429),
+                hint: if matches!(code, 429 | 503) { hint } else { None },
+            };
+            let error = if retryable { error } else { error.not_retryable() };
+            Err((error, failure))
+        }
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err((
+            Error::new(
+                ErrorKind::Timeout,
+                format!("no complete answer within {:.1}s", timeout.as_secs_f64()),
+            ),
+            Failure {
+                retryable: true,
+                may_have_been_applied: true,
+                hint: None,
+            },
+        )),
+    }
+}
+
+fn permanent() -> Failure {
+    Failure {
+        retryable: false,
+        may_have_been_applied: false,
+        hint: None,
+    }
+}
+
+/// Classifies a transport failure; the URL (which may hold a ticket) is dropped.
+fn transport(e: reqwest::Error) -> (Error, Failure) {
+    let connect = e.is_connect();
+    let timeout = e.is_timeout();
+    let (kind, message) = if timeout {
+        (ErrorKind::Timeout, "the request timed out")
+    } else if connect {
+        (ErrorKind::Connection, "could not connect")
+    } else if e.is_builder() {
+        (ErrorKind::InvalidInput, "the request could not be built")
+    } else {
+        (ErrorKind::Connection, "the connection failed")
+    };
+    let builder = e.is_builder();
+    let error = Error::new(kind, message).with_source(e.without_url());
+    let failure = Failure {
+        retryable: !builder,
+        may_have_been_applied: !connect && !builder,
+        hint: None,
+    };
+    (error, failure)
+}
+
+/// Reads a whole body, failing once it passes `max` bytes. Never trusts Content-Length for the
+/// allocation: a hostile length cannot make us reserve memory.
+async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> std::result::Result<Bytes, (Error, Failure)> {
+    let mut buf = BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > max {
+                    let error = Error::new(
+                        ErrorKind::Decode,
+                        format!("the response body is larger than the {max}-byte limit"),
+                    )
+                    .with_status(response.status());
+                    return Err((error.not_retryable(), permanent()));
+                }
+                if buf.is_empty() {
+                    // The common single-chunk body: keep it without copying.
+                    buf = BytesMut::from(chunk.as_ref());
+                } else {
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(e) => {
+                let (error, mut failure) = transport(e);
+                failure.may_have_been_applied = true;
+                return Err((error, failure));
+            }
+        }
+    }
+}
+
+fn response_request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
+    req.options.check()?;
+    let platform = core.platform;
+    let op = req.op;
+    let config = &core.config;
+    let base = config
+        .hosts
+        .get(op.host)
+        .ok_or_else(|| Error::invalid_input(format!("operation {} names no known host", op.id)))?;
+
+    let mut url = base.clone();
+    let path = format!("{}{}", base.path().trim_end_matches('/'), req.path);
+    url.set_path(&path);
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (name, value) in &req.query {
+            pairs.append_pair(name, value);
+        }
+    }
+    if req.query.is_empty() {
+        url.set_query(None);
+    }
+
+    let mut headers = config.default_headers.clone();
+    headers.insert(USER_AGENT, config.user_agent.clone());
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static(match mode {
+            Mode::Buffered => "application/json",
+            Mode::Stream => "text/event-stream",
+        }),
+    );
+    match &req.body {
+        Body::Empty => {}
+        Body::Json(_) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        Body::Factory { content_type, .. } => {
+            headers.insert(CONTENT_TYPE, content_type.clone());
+        }
+    }
+
+    // Auth: the first alternative whose credentials are all configured. A caller sending their
+    // own Authorization for this call (a user's JWT) needs none.
+    let caller_auth = req.options.headers.contains_key(AUTHORIZATION);
+    if !op.auth.is_empty() && !caller_auth {
+        let chosen = op
+            .auth
+            .iter()
+            .find(|alt| alt.iter().all(|a| config.credentials.contains_key(&a.credential())));
+        let Some(alternative) = chosen else {
+            let needed = op.auth[0]
+                .iter()
+                .map(|a| a.credential().setter())
+                .collect::<Vec<_>>()
+                .join(" + ");
+            return Err(Error::invalid_input(format!(
+                "no credentials for {}: configure {needed} on the client builder",
+                op.id
+            )));
+        };
+        for auth in alternative.iter() {
+            let Some(secret) = config.credentials.get(&auth.credential()) else {
+                continue;
+            };
+            match auth {
+                Auth::Bearer(_) => {
+                    headers.insert(AUTHORIZATION, sensitive(&format!("Bearer {}", secret.expose()))?);
+                }
+                Auth::Header(name, _) => {
+                    let name = HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|_| Error::invalid_input("invalid auth header name"))?;
+                    headers.insert(name, sensitive(secret.expose())?);
+                }
+                Auth::Query(name, _) => {
+                    url.query_pairs_mut().append_pair(name, secret.expose());
+                }
+            }
+        }
+    }
+
+    let omitted = |name: &str| op.omit_headers.iter().any(|h| h.eq_ignore_ascii_case(name));
+
+    let mut request_id = None;
+    if let Some(header) = platform.request_id_header.filter(|h| !omitted(h)) {
+        let name = HeaderName::from_bytes(header.as_bytes())
+            .map_err(|_| Error::invalid_input("invalid request id header name"))?;
+        let id = req
+            .options
+            .request_id
+            .clone()
+            .or_else(|| header_string(&req.options.headers, &name))
+            .or_else(|| header_string(&config.default_headers, &name))
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        headers.insert(
+            name,
+            HeaderValue::from_str(&id).map_err(|_| Error::invalid_input("invalid request id"))?,
+        );
+        request_id = Some(id);
+    }
+
+    if let Some(header) = platform.idempotency_header.filter(|h| !omitted(h)) {
+        if op.method.is_write() {
+            let name = HeaderName::from_bytes(header.as_bytes())
+                .map_err(|_| Error::invalid_input("invalid idempotency header name"))?;
+            let retries = req.options.max_retries.unwrap_or(config.max_retries);
+            let key = req
+                .options
+                .idempotency_key
+                .clone()
+                .or_else(|| header_string(&req.options.headers, &name))
+                .or_else(|| (retries > 0).then(|| uuid::Uuid::new_v4().to_string()));
+            if let Some(key) = key {
+                headers.insert(
+                    name,
+                    HeaderValue::from_str(&key)
+                        .map_err(|_| Error::invalid_input("invalid idempotency key"))?,
+                );
+            }
+        }
+    }
+
+    for (name, value) in &req.options.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    for name in op.omit_headers {
+        headers.remove(*name);
+    }
+
+    Ok(Prepared {
+        method: op.method.to_http(),
+        url,
+        headers,
+        request_id,
+    })
+}
+
+fn sensitive(value: &str) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| Error::invalid_input("a credential cannot be sent in a header"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+fn header_string(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The characters left as they are in a path segment (RFC 3986 unreserved); all else is escaped.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One path parameter, percent-encoded. Empty values, `.` and `..` are refused: they would
+/// silently address another route (`/agents/` lists agents instead of fetching one).
+pub(crate) fn path_segment(name: &str, value: &str) -> Result<String> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(Error::invalid_input(format!(
+            "path parameter `{name}` must not be empty, `.` or `..`"
+        )));
+    }
+    Ok(percent_encoding::utf8_percent_encode(value, SEGMENT).to_string())
+}
+
+/// Sends a generated request and decodes its result.
+pub(crate) async fn call<T: serde::de::DeserializeOwned>(
+    core: Arc<ClientCore>,
+    op: &'static Operation,
+    req: Result<Request>,
+) -> Result<super::response::Response<T>> {
+    let req = req.map_err(|e| e.for_op(core.platform, op))?;
+    let raw = send(&core, &req).await?;
+    super::response::decode(&core, op, raw)
+}
+
+/// Sends a generated request whose result is empty.
+pub(crate) async fn call_empty(
+    core: Arc<ClientCore>,
+    op: &'static Operation,
+    req: Result<Request>,
+) -> Result<super::response::Response<()>> {
+    let req = req.map_err(|e| e.for_op(core.platform, op))?;
+    let raw = send(&core, &req).await?;
+    super::response::decode_empty(&core, op, raw)
+}
+
+/// Sends a generated list request and decodes one page.
+pub(crate) async fn call_page<T, M>(
+    core: Arc<ClientCore>,
+    op: &'static Operation,
+    req: Result<Request>,
+) -> Result<super::paginate::Page<T, M>>
+where
+    T: serde::de::DeserializeOwned,
+    M: serde::de::DeserializeOwned,
+{
+    let req = req.map_err(|e| e.for_op(core.platform, op))?;
+    let raw = send(&core, &req).await?;
+    super::paginate::decode_page(&core, op, raw)
+}
