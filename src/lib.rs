@@ -45,3 +45,6 @@ pub mod sse {
 
 #[cfg(feature = "bimpeai")]
 pub mod bimpeai;
+
+#[cfg(feature = "mock")]
+pub mod mock;

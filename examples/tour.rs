@@ -1,0 +1,191 @@
+//! A guided tour of agentwire against the embedded BimpeAI mock: no credentials, no network.
+//!
+//! `cargo run --example tour`
+//!
+//! Each step asserts what it shows; the tour exits non-zero at the first step that fails.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use agentwire::ErrorKind;
+use agentwire::bimpeai::{Client, ConversationEvent, types};
+use agentwire::mock::{Fixture, FixtureResponse, MockServer};
+use futures_util::TryStreamExt;
+use serde_json::json;
+
+type Outcome = Result<(), String>;
+
+fn check(cond: bool, what: &str) -> Outcome {
+    if cond { Ok(()) } else { Err(format!("expected {what}")) }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match tour().await {
+        Ok(()) => {
+            println!("\ntour complete: every step passed");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("\ntour FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn tour() -> Outcome {
+    let mock = MockServer::start(&agentwire::bimpeai::PLATFORM)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("BimpeAI mock listening at {}", mock.platform_url());
+    let client = Client::builder()
+        .api_key("sk_test")
+        .base_url(mock.base_url())
+        // Short backoffs keep the tour quick; production defaults are 0.5 s doubling to 8 s.
+        .backoff(Duration::from_millis(20), Duration::from_millis(200))
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    step("1. list agents across pages (limit 2), fetching each page on demand");
+    let agents: Vec<types::Agent> = client
+        .agents()
+        .list()
+        .limit(2)
+        .page(1)
+        .paginate()
+        .items()
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    for a in &agents {
+        println!("   {} {} ({:?})", a.id, a.name, a.status);
+    }
+    check(agents.len() == 5, "5 agents over 3 pages")?;
+    check(mock.received("agents.list").len() == 3, "3 page requests")?;
+
+    step("2. create an agent (typed body; an idempotency key goes with it)");
+    let created = client
+        .agents()
+        .create(
+            types::AgentCreate::builder()
+                .workflow_id("wf_1")
+                .name("Hello")
+                .description("A support agent")
+                .persona(types::Persona::Friendly),
+        )
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "   created {} from workflow {:?}; request id {:?}",
+        created.id,
+        created.workflow.as_ref().map(|w| &w.name),
+        created.request_id()
+    );
+    check(created.id == "a_1", "the created agent a_1")?;
+    let sent = mock.received("agents.create");
+    let key = sent.last().and_then(|r| r.header("idempotency-key"));
+    check(key.is_some_and(|k| k.len() == 36), "a UUID idempotency key on the write")?;
+
+    step("3. retrieve it");
+    let detail = client.agents().retrieve("a_1").send().await.map_err(|e| e.to_string())?;
+    println!(
+        "   {} has {} knowledge bases and {} channels",
+        detail.name,
+        detail.knowledge_bases.len(),
+        detail.channels.len()
+    );
+    check(detail.id == "a_1", "agent a_1")?;
+
+    step("4. errors are classified before decoding");
+    let err = client.agents().retrieve("a_missing").send().await.err().ok_or("an error")?;
+    println!("   {err}");
+    check(*err.kind() == ErrorKind::NotFound, "NotFound")?;
+    let err = client
+        .agents()
+        .create(
+            types::AgentCreate::builder()
+                .workflow_id("")
+                .name("")
+                .description("no name"),
+        )
+        .send()
+        .await
+        .err()
+        .ok_or("a validation error")?;
+    println!("   {err}");
+    for f in err.field_errors() {
+        println!("     field {:?}: {}", f.path, f.message);
+    }
+    check(err.field_errors().len() == 2, "two field errors")?;
+
+    step("5. a transient 503 is retried with the same request id and idempotency key");
+    mock.register(
+        Fixture::new(
+            "workflows.clone",
+            "POST",
+            "/workflows/clone",
+            FixtureResponse::json(200, json!({})),
+        )
+        .with_sequence(vec![
+            FixtureResponse::json(503, json!({"message": "warming up", "code": "internal_error"})),
+            FixtureResponse::json(
+                200,
+                json!({"message": "ok", "data": {"id": "w_2", "name": "Triage (copy)", "visibility": "private",
+                    "is_owner": true, "created_at": "t", "updated_at": "t"}}),
+            ),
+        ]),
+    );
+    let clone = client
+        .workflows()
+        .clone(types::WorkflowClone {
+            source_workflow_id: "w_1".into(),
+        })
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let attempts = mock.received("workflows.clone");
+    println!("   {} attempts; cloned into {}", attempts.len(), clone.id);
+    check(attempts.len() == 2, "two attempts")?;
+    check(
+        attempts[0].header("idempotency-key") == attempts[1].header("idempotency-key")
+            && attempts[0].header("x-request-id") == attempts[1].header("x-request-id"),
+        "the same idempotency key and request id on both attempts",
+    )?;
+
+    step("6. stream a conversation: the connection drops after m_2 and resumes after it");
+    let mut stream = client
+        .conversations()
+        .messages()
+        .stream("a_1", "cv_1")
+        .open()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut ids = Vec::new();
+    while let Some(event) = stream.try_next().await.map_err(|e| e.to_string())? {
+        if let ConversationEvent::Message(m) = event {
+            println!("   {:?}: {}", m.role, m.message.as_deref().unwrap_or(""));
+            ids.push(m.id.clone());
+        }
+        if ids.len() == 3 {
+            break; // BimpeAI streams have no end marker: the caller stops.
+        }
+    }
+    check(ids == ["m_1", "m_2", "m_3"], "m_1, m_2, m_3 exactly once each")?;
+    let opens = mock.received("conversations.messages.stream");
+    check(opens.len() == 2, "two connections")?;
+    check(
+        opens[1].query_map().get("after").map(String::as_str) == Some("m_2"),
+        "the reconnect resumes after=m_2",
+    )?;
+    check(
+        opens.iter().all(|r| r.header("authorization").is_none()),
+        "no Authorization on the ticket-authenticated stream",
+    )?;
+    check(mock.received("conversations.messages.stream_ticket").len() == 2, "a new ticket per connection")?;
+    Ok(())
+}
+
+fn step(title: &str) {
+    println!("\n{title}");
+}

@@ -1,0 +1,202 @@
+//! Fixtures: one recorded exchange per file (`fixtures/<platform>/<operation>[.<case>].json`),
+//! the format fixtures/README.md describes. Read by the mock, the contract suite and the tests.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One recorded exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Fixture {
+    /// The spec's operationId.
+    pub operation: String,
+    /// What the case shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the client sends.
+    pub request: FixtureRequest,
+    /// The answer (or use `responses` for a sequence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<FixtureResponse>,
+    /// Answers played in order on successive matching requests; the last repeats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<FixtureResponse>,
+    /// The file it came from (not part of the JSON).
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// The request side of a fixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FixtureRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The concrete path relative to the host's base URL.
+    pub path: String,
+    /// Query parameters, as on the wire.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Headers that matter for the case (lower-case names).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+/// The response side of a fixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FixtureResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// Headers as sent.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// A raw text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A Server-Sent-Events body: one string, or several chunks sent one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<SseBody>,
+    /// How the body ends: `close` (default), `drop` (connection cut) or `hang` (never ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Milliseconds to wait before answering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+}
+
+/// An SSE body, whole or in chunks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SseBody {
+    /// The body as one text.
+    Text(String),
+    /// The body as chunks, each written separately.
+    Chunks(Vec<String>),
+}
+
+impl SseBody {
+    /// The chunks to write.
+    pub fn chunks(&self) -> Vec<String> {
+        match self {
+            SseBody::Text(t) => vec![t.clone()],
+            SseBody::Chunks(c) => c.clone(),
+        }
+    }
+}
+
+impl FixtureResponse {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> Self {
+        FixtureResponse {
+            status,
+            headers: BTreeMap::new(),
+            body: Some(body),
+            text: None,
+            sse: None,
+            end: None,
+            delay_ms: None,
+        }
+    }
+
+    /// An SSE answer, written in these chunks.
+    pub fn sse(chunks: Vec<String>) -> Self {
+        FixtureResponse {
+            status: 200,
+            headers: BTreeMap::from([("content-type".into(), "text/event-stream".into())]),
+            body: None,
+            text: None,
+            sse: Some(SseBody::Chunks(chunks)),
+            end: None,
+            delay_ms: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.insert(name.to_ascii_lowercase(), value.to_owned());
+        self
+    }
+
+    /// Sets how the body ends: `close`, `drop` or `hang`.
+    pub fn end(mut self, end: &str) -> Self {
+        self.end = Some(end.to_owned());
+        self
+    }
+
+    /// Waits this long before answering.
+    pub fn delay_ms(mut self, ms: u64) -> Self {
+        self.delay_ms = Some(ms);
+        self
+    }
+}
+
+impl Fixture {
+    /// Parses one fixture file's text.
+    pub fn parse(file: &str, json: &str) -> Result<Fixture, String> {
+        let mut f: Fixture = serde_json::from_str(json).map_err(|e| format!("{file}: {e}"))?;
+        if f.response.is_none() && f.responses.is_empty() {
+            return Err(format!("{file}: a fixture needs `response` or `responses`"));
+        }
+        f.file = file.to_owned();
+        Ok(f)
+    }
+
+    /// A fixture for `operation` answering `method path` with `response`.
+    pub fn new(operation: &str, method: &str, path: &str, response: FixtureResponse) -> Self {
+        Fixture {
+            operation: operation.to_owned(),
+            title: None,
+            request: FixtureRequest {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                query: BTreeMap::new(),
+                headers: BTreeMap::new(),
+                body: None,
+            },
+            response: Some(response),
+            responses: Vec::new(),
+            file: String::from("<registered>"),
+        }
+    }
+
+    /// Plays these answers in order instead of one (the last repeats).
+    pub fn with_sequence(mut self, responses: Vec<FixtureResponse>) -> Self {
+        self.response = None;
+        self.responses = responses;
+        self
+    }
+
+    /// Matches only requests carrying this query parameter.
+    pub fn with_query(mut self, name: &str, value: &str) -> Self {
+        self.request.query.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Matches only requests whose JSON body has these members.
+    pub fn with_body(mut self, body: Value) -> Self {
+        self.request.body = Some(body);
+        self
+    }
+
+    /// The answers in play order.
+    pub fn answers(&self) -> Vec<&FixtureResponse> {
+        match &self.response {
+            Some(r) => vec![r],
+            None => self.responses.iter().collect(),
+        }
+    }
+
+    /// Whether every answer is an error (status 400 or more).
+    pub fn is_error(&self) -> bool {
+        self.answers().iter().all(|r| r.status >= 400)
+    }
+}
