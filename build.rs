@@ -9,6 +9,8 @@ mod emit;
 mod model;
 #[path = "build/normalize.rs"]
 mod normalize;
+#[path = "build/patch.rs"]
+mod patch;
 #[path = "build/yaml.rs"]
 mod yaml;
 
@@ -54,7 +56,11 @@ fn main() -> ExitCode {
         }
         let fixtures = manifest.join("fixtures").join(platform);
         println!("cargo:rerun-if-changed=fixtures/{platform}");
-        let embedded = if mock { embed_fixtures(&fixtures) } else { Ok(empty_fixtures()) };
+        let embedded = if mock {
+            embed_fixtures(&fixtures)
+        } else {
+            Ok(empty_fixtures())
+        };
         match embedded {
             Ok(code) => {
                 if let Err(e) = fs::write(out.join(format!("{platform}_fixtures.rs")), code) {
@@ -78,7 +84,8 @@ fn main() -> ExitCode {
 
 /// Reads, checks and generates one platform.
 fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
-    let text = fs::read_to_string(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
+    let text = fs::read_to_string(manifest.join(rel))
+        .map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
     let loaded = yaml::load(rel, &text).map_err(|e| vec![e])?;
     let spec = model::read(&loaded)?;
 
@@ -101,7 +108,10 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
     for (synthetic, item) in &spec.loose {
         settings.with_replacement(
             synthetic,
-            format!("crate::runtime::loose::LooseList<crate::{}::types::{item}>", spec.name),
+            format!(
+                "crate::runtime::loose::LooseList<crate::{}::types::{item}>",
+                spec.name
+            ),
             [progenitor::TypeImpl::Default].into_iter(),
         );
     }
@@ -110,13 +120,20 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
     }
     let mut generator = progenitor::Generator::new(&settings);
     // progenitor panics on some inputs; turn a panic into a build error naming the file.
-    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.generate_tokens(&openapi)));
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(&openapi)
+    }));
     match generated {
         Ok(Ok(_client_we_do_not_use)) => {}
         Ok(Err(e)) => return Err(vec![format!("{rel}: progenitor cannot generate it: {e}")]),
-        Err(_) => return Err(vec![format!("{rel}: progenitor panicked on it (see the message above)")]),
+        Err(_) => {
+            return Err(vec![format!(
+                "{rel}: progenitor panicked on it (see the message above)"
+            )]);
+        }
     }
-    let models = generator.get_type_space().to_stream();
+    let models = patch::models(generator.get_type_space().to_stream())
+        .map_err(|e| vec![format!("{rel}: {e}")])?;
 
     let enums = spec.enums.iter().map(emit::open_enum);
     let table = emit::table(&spec);
@@ -138,7 +155,8 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
         #client
         #wrappers
     };
-    let parsed: syn::File = syn::parse2(file).map_err(|e| vec![format!("{rel}: generated code does not parse: {e}")])?;
+    let parsed: syn::File = syn::parse2(file)
+        .map_err(|e| vec![format!("{rel}: generated code does not parse: {e}")])?;
     Ok(prettyplease::unparse(&parsed))
 }
 
@@ -156,7 +174,10 @@ fn embed_fixtures(dir: &Path) -> Result<String, String> {
     }
     files.sort();
     let entries = files.iter().map(|p| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let abs = p.to_string_lossy().into_owned();
         quote!((#name, include_str!(#abs)))
     });

@@ -62,7 +62,8 @@ pub fn open_enum(e: &EnumDef) -> TokenStream {
         .description
         .clone()
         .unwrap_or_else(|| format!("One of the documented `{}` values.", e.name));
-    let doc_extra = " Open: a value this version does not know decodes as `Unknown`, never as an error.";
+    let doc_extra =
+        " Open: a value this version does not know decodes as `Unknown`, never as an error.";
     let decls = variants.iter().map(|(v, s)| {
         let d = format!("`{s}`");
         quote!(#[doc = #d] #v,)
@@ -174,7 +175,8 @@ pub fn table(spec: &Spec) -> TokenStream {
 
     let mut style_items = Vec::new();
     for (style_name, s) in &spec.page_styles {
-        let static_name = format_ident!("PAGE_STYLE_{}", style_name.to_uppercase().replace('-', "_"));
+        let static_name =
+            format_ident!("PAGE_STYLE_{}", style_name.to_uppercase().replace('-', "_"));
         let kind = match s.kind.as_str() {
             "offset" => quote!(crate::runtime::operation::PageKind::Offset),
             "cursor" => quote!(crate::runtime::operation::PageKind::Cursor),
@@ -325,9 +327,7 @@ pub fn client(spec: &Spec) -> TokenStream {
         "A client for the {} API ({} {}). Cheap to clone: clones share one connection pool.",
         spec.display_name, spec.title, spec.version
     );
-    let new_doc = format!(
-        "A client with the given API key and every other setting at its default. Fails with `InvalidInput` on an empty key."
-    );
+    let new_doc = "A client with the given API key and every other setting at its default. Fails with `InvalidInput` on an empty key.";
     let needs_key = spec.required_credentials.iter().any(|c| c == "api_key");
     let new_fn = needs_key.then(|| {
         quote! {
@@ -375,10 +375,12 @@ pub fn client(spec: &Spec) -> TokenStream {
     }
 }
 
+/// Group path → (child groups, operations with their table index).
+type Groups<'a> = BTreeMap<String, (BTreeSet<String>, Vec<(usize, &'a Op)>)>;
+
 /// Resource handles and request builders for every non-hand-written operation.
 pub fn wrappers(spec: &Spec) -> TokenStream {
-    // group path → (child groups, operations)
-    let mut groups: BTreeMap<String, (BTreeSet<String>, Vec<(usize, &Op)>)> = BTreeMap::new();
+    let mut groups: Groups = BTreeMap::new();
     for (i, op) in spec.ops.iter().enumerate() {
         let parts: Vec<&str> = op.id.split('.').collect();
         for depth in 1..parts.len() {
@@ -404,7 +406,11 @@ pub fn wrappers(spec: &Spec) -> TokenStream {
     let mut root_methods = Vec::new();
     for (group, (children, ops)) in &groups {
         // The root accessors live on `Client`, outside the `requests` module.
-        let prefix = if group.is_empty() { quote!(requests::) } else { quote!() };
+        let prefix = if group.is_empty() {
+            quote!(requests::)
+        } else {
+            quote!()
+        };
         let accessor = |child: &str| {
             let child_name = child.rsplit('.').next().unwrap_or(child);
             let method = ident(&rust_ident(child_name));
@@ -488,7 +494,10 @@ fn param_rust_type(t: &ParamType) -> TokenStream {
 /// Setter argument type and the conversion into the stored value.
 fn param_arg(t: &ParamType) -> (TokenStream, TokenStream) {
     match t {
-        ParamType::String => (quote!(impl Into<::std::string::String>), quote!(value.into())),
+        ParamType::String => (
+            quote!(impl Into<::std::string::String>),
+            quote!(value.into()),
+        ),
         ParamType::Enum(name) => {
             let n = ident(name);
             (quote!(impl Into<types::#n>), quote!(value.into()))
@@ -590,11 +599,14 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     let mut body_to_req = quote!();
     if let Some(b) = &op.body {
         let bt = ty(&b.type_name);
-        fields.push(quote!(body: ::std::option::Option<::std::result::Result<#bt, ::std::string::String>>));
+        fields.push(
+            quote!(body: ::std::option::Option<::std::result::Result<#bt, ::std::string::String>>),
+        );
         if b.required {
             args.push(quote!(body: B));
             generics = quote!(<B>);
-            where_clause = quote!(where B: ::std::convert::TryInto<#bt>, B::Error: ::std::fmt::Display);
+            where_clause =
+                quote!(where B: ::std::convert::TryInto<#bt>, B::Error: ::std::fmt::Display);
             inits.push(quote!(body: Some(body.try_into().map_err(|e| e.to_string()))));
         } else {
             inits.push(quote!(body: None));
@@ -620,7 +632,9 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     let mut path_args = Vec::new();
     let mut rest = op.path.as_str();
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         fmt_path.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
         fmt_path.push_str("{}");
         let var = &rest[start + 1..start + end];
@@ -634,7 +648,10 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     } else {
         quote!(format!(#fmt_path, #(#path_args),*))
     };
-    let query_pushes = op.query.iter().map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
+    let query_pushes = op
+        .query
+        .iter()
+        .map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
 
     let (ret, call) = match (&op.result, &op.item_type) {
         (_, Some(item)) => {
@@ -667,7 +684,10 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         }
     });
     let _ = spec;
-    let builder_doc = format!("The request builder of `{}` ({} {}).", op.id, op.method, op.path);
+    let builder_doc = format!(
+        "The request builder of `{}` ({} {}).",
+        op.id, op.method, op.path
+    );
     let method = quote! {
         #[doc = #doc]
         pub fn #method_name #generics (&self, #(#args),*) -> #builder #where_clause {

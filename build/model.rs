@@ -241,14 +241,21 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
 
     match root.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.0.") => {}
-        _ => d.error("/openapi", None, "`openapi` must be 3.0.x (progenitor reads OpenAPI 3.0)"),
+        _ => d.error(
+            "/openapi",
+            None,
+            "`openapi` must be 3.0.x (progenitor reads OpenAPI 3.0)",
+        ),
     }
     let info = root.get("info").cloned().unwrap_or(Value::Null);
     let title = get_str(&info, "title").unwrap_or_default();
     let version = get_str(&info, "version").unwrap_or_default();
 
     // Platform.
-    let platform = root.get("x-agentwire-platform").cloned().unwrap_or(Value::Null);
+    let platform = root
+        .get("x-agentwire-platform")
+        .cloned()
+        .unwrap_or(Value::Null);
     let name = get_str(&platform, "name").unwrap_or_default();
     if name.is_empty()
         || !name
@@ -294,8 +301,16 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
                 if !url.starts_with("https://") && !url.starts_with("http://") {
                     d.error(&p, None, "server `url` must be an absolute http(s) URL");
                 }
-                if !prefix.is_empty() && !url.trim_end_matches('/').ends_with(prefix.trim_end_matches('/')) {
-                    d.error(&p, None, "the server URL must end with its `x-agentwire-prefix`");
+                if !prefix.is_empty()
+                    && !url
+                        .trim_end_matches('/')
+                        .ends_with(prefix.trim_end_matches('/'))
+                {
+                    d.error(
+                        &p,
+                        None,
+                        "the server URL must end with its `x-agentwire-prefix`",
+                    );
                 }
                 hosts.push(Host {
                     name: host.unwrap_or_default(),
@@ -335,7 +350,10 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         .unwrap_or_default();
 
     let mut page_styles = BTreeMap::new();
-    if let Some(styles) = root.get("x-agentwire-pagination").and_then(Value::as_object) {
+    if let Some(styles) = root
+        .get("x-agentwire-pagination")
+        .and_then(Value::as_object)
+    {
         for (style_name, s) in styles {
             let p = format!("/x-agentwire-pagination/{}", escape(style_name));
             let kind = get_str(s, "kind").unwrap_or_default();
@@ -347,10 +365,12 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
                 continue;
             };
             let meta_schema = get_str(s, "meta-schema");
-            if let Some(m) = &meta_schema {
-                if !schemas.contains_key(m) {
-                    d.error(&p, None, format!("`meta-schema` {m} is not a component schema"));
-                }
+            if let Some(m) = meta_schema.as_ref().filter(|m| !schemas.contains_key(*m)) {
+                d.error(
+                    &p,
+                    None,
+                    format!("`meta-schema` {m} is not a component schema"),
+                );
             }
             let mut fields = BTreeMap::new();
             for key in [
@@ -389,7 +409,10 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         for (scheme_name, s) in ss {
             let p = format!("/components/securitySchemes/{}", escape(scheme_name));
             let credential = get_str(s, "x-agentwire-credential").unwrap_or_default();
-            if !matches!(credential.as_str(), "api_key" | "api_secret" | "access_token") {
+            if !matches!(
+                credential.as_str(),
+                "api_key" | "api_secret" | "access_token"
+            ) {
                 d.error(
                     &p,
                     None,
@@ -398,7 +421,9 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             }
             let ty = get_str(s, "type").unwrap_or_default();
             let scheme = match ty.as_str() {
-                "http" if get_str(s, "scheme").is_some_and(|x| x.eq_ignore_ascii_case("bearer")) => {
+                "http"
+                    if get_str(s, "scheme").is_some_and(|x| x.eq_ignore_ascii_case("bearer")) =>
+                {
                     AuthScheme::Bearer(credential)
                 }
                 "apiKey" => {
@@ -413,7 +438,11 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
                     }
                 }
                 _ => {
-                    d.error(&p, None, "supported schemes: http bearer, apiKey in header or query");
+                    d.error(
+                        &p,
+                        None,
+                        "supported schemes: http bearer, apiKey in header or query",
+                    );
                     continue;
                 }
             };
@@ -427,7 +456,11 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             for name in req.as_object().into_iter().flat_map(|o| o.keys()) {
                 match schemes.get(name) {
                     Some(s) => all.push(s.clone()),
-                    None => d.error(&format!("{p}/{i}"), op, format!("unknown security scheme {name}")),
+                    None => d.error(
+                        &format!("{p}/{i}"),
+                        op,
+                        format!("unknown security scheme {name}"),
+                    ),
                 }
             }
             if !all.is_empty() {
@@ -449,17 +482,28 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         if !schema_name.starts_with(|c: char| c.is_ascii_uppercase())
             || !schema_name.chars().all(|c| c.is_ascii_alphanumeric())
         {
-            d.error(&p, None, format!("component schema names are PascalCase: {schema_name}"));
+            d.error(
+                &p,
+                None,
+                format!("component schema names are PascalCase: {schema_name}"),
+            );
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             if get_str(schema, "type").as_deref() != Some("string")
                 || values.iter().any(|v| !v.is_string())
             {
-                d.error(&p, None, "named enums are `type: string` with string values");
+                d.error(
+                    &p,
+                    None,
+                    "named enums are `type: string` with string values",
+                );
             } else {
                 enums.push(EnumDef {
                     name: schema_name.clone(),
-                    values: values.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+                    values: values
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
                     description: get_str(schema, "description"),
                 });
             }
@@ -470,7 +514,11 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
     // Operations.
     let mut ops = Vec::new();
     let mut seen_ids = BTreeMap::new();
-    let paths = root.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
+    let paths = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     for (path, item) in &paths {
         let pp = format!("/paths/{}", escape(path));
         if !path.starts_with('/') {
@@ -482,13 +530,26 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             continue;
         };
         for key in item.keys() {
-            if !METHODS.contains(&key.as_str()) && key != "parameters" && key != "summary" && key != "description" {
-                d.error(&format!("{pp}/{}", escape(key)), None, format!("unsupported path item key {key:?}"));
+            if !METHODS.contains(&key.as_str())
+                && key != "parameters"
+                && key != "summary"
+                && key != "description"
+            {
+                d.error(
+                    &format!("{pp}/{}", escape(key)),
+                    None,
+                    format!("unsupported path item key {key:?}"),
+                );
             }
         }
-        let shared_params = item.get("parameters").cloned().unwrap_or(Value::Array(vec![]));
+        let shared_params = item
+            .get("parameters")
+            .cloned()
+            .unwrap_or(Value::Array(vec![]));
         for method in METHODS {
-            let Some(op) = item.get(*method) else { continue };
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
             let p = format!("{pp}/{method}");
             if let Some(op) = read_op(
                 &p,
@@ -507,7 +568,11 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             ) {
                 if let Some(prev) = seen_ids.insert(op.id.clone(), p.clone()) {
                     let at = loaded.at(&prev);
-                    d.error(&p, Some(&op.id), format!("operationId is already used at {at}"));
+                    d.error(
+                        &p,
+                        Some(&op.id),
+                        format!("operationId is already used at {at}"),
+                    );
                 }
                 ops.push(op);
             }
@@ -544,7 +609,11 @@ fn check_extensions(v: &Value, pointer: &str, d: &mut Diagnostics) {
             for (k, child) in map {
                 let p = format!("{pointer}/{}", escape(k));
                 if k.starts_with("x-agentwire") && !KNOWN_EXTENSIONS.contains(&k.as_str()) {
-                    d.error(&p, None, format!("unknown extension {k} (see openapi/README.md)"));
+                    d.error(
+                        &p,
+                        None,
+                        format!("unknown extension {k} (see openapi/README.md)"),
+                    );
                 }
                 check_extensions(child, &p, d);
             }
@@ -577,7 +646,11 @@ fn check_schema(
         match r.strip_prefix("#/components/schemas/") {
             Some(name) if schemas.contains_key(name) => {}
             Some(name) => d.error(p, op, format!("`$ref` to a missing schema {name}")),
-            None => d.error(p, op, format!("only local `#/components/schemas/` refs are allowed: {r}")),
+            None => d.error(
+                p,
+                op,
+                format!("only local `#/components/schemas/` refs are allowed: {r}"),
+            ),
         }
         return;
     }
@@ -589,23 +662,33 @@ fn check_schema(
         );
     }
     if obj.contains_key("allOf") {
-        d.error(p, op, "`allOf` is forbidden: write the object out or `$ref` it");
+        d.error(
+            p,
+            op,
+            "`allOf` is forbidden: write the object out or `$ref` it",
+        );
     }
-    if let Some(values) = obj.get("enum").and_then(Value::as_array) {
-        if !component_root && values.len() > 1 {
-            d.error(
-                p,
-                op,
-                "enums must be named component schemas (`$ref: '#/components/schemas/<Name>'`) so that they are open in Rust",
-            );
-        }
+    let enum_values = obj
+        .get("enum")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if !component_root && enum_values > 1 {
+        d.error(
+            p,
+            op,
+            "enums must be named component schemas (`$ref: '#/components/schemas/<Name>'`) so that they are open in Rust",
+        );
     }
     if obj.get("x-agentwire-loose") == Some(&Value::Bool(true)) {
         match obj.get("items").and_then(|i| ref_name(i, "schemas")) {
             Some(item) if obj.get("type").and_then(Value::as_str) == Some("array") => {
                 loose.insert(format!("Loose{item}List"), item.to_string());
             }
-            _ => d.error(p, op, "`x-agentwire-loose` goes on an array whose items are a `$ref`"),
+            _ => d.error(
+                p,
+                op,
+                "`x-agentwire-loose` goes on an array whose items are a `$ref`",
+            ),
         }
     }
     if let Some(props) = obj.get("properties").and_then(Value::as_object) {
@@ -615,10 +698,10 @@ fn check_schema(
                 || prop.get("$ref").is_some()
                 || prop.get("oneOf").is_some()
                 || prop.get("anyOf").is_some();
-            let any_documented = prop
-                .as_object()
-                .is_some_and(|o| o.keys().all(|k| k == "description" || k == "nullable" || k.starts_with("x-")))
-                && prop.get("description").is_some();
+            let any_documented = prop.as_object().is_some_and(|o| {
+                o.keys()
+                    .all(|k| k == "description" || k == "nullable" || k.starts_with("x-"))
+            }) && prop.get("description").is_some();
             if !typed && !any_documented {
                 d.error(
                     &pp,
@@ -633,7 +716,15 @@ fn check_schema(
         check_schema(items, &format!("{p}/items"), op, false, schemas, loose, d);
     }
     if let Some(extra) = obj.get("additionalProperties").filter(|v| v.is_object()) {
-        check_schema(extra, &format!("{p}/additionalProperties"), op, false, schemas, loose, d);
+        check_schema(
+            extra,
+            &format!("{p}/additionalProperties"),
+            op,
+            false,
+            schemas,
+            loose,
+            d,
+        );
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(alts) = obj.get(key).and_then(Value::as_array) {
@@ -665,6 +756,10 @@ fn rust_type(schema: &Value) -> Option<String> {
     }
 }
 
+/// Turns a `security` list into auth alternatives (reporting unknown schemes).
+type SecurityResolver<'a> =
+    dyn Fn(&Value, &str, Option<&str>, &mut Diagnostics) -> Vec<Vec<AuthScheme>> + 'a;
+
 #[allow(clippy::too_many_arguments)]
 fn read_op(
     p: &str,
@@ -677,21 +772,27 @@ fn read_op(
     schemas: &Map<String, Value>,
     default_auth: &[Vec<AuthScheme>],
     writes_retry_safe: bool,
-    resolve_security: &dyn Fn(&Value, &str, Option<&str>, &mut Diagnostics) -> Vec<Vec<AuthScheme>>,
+    resolve_security: &SecurityResolver,
     loose: &mut BTreeMap<String, String>,
     d: &mut Diagnostics,
 ) -> Option<Op> {
     let id = match op.get("operationId").and_then(Value::as_str) {
         Some(id) => id.to_string(),
         None => {
-            d.error(p, None, format!("{} {path} has no operationId", method.to_uppercase()));
+            d.error(
+                p,
+                None,
+                format!("{} {path} has no operationId", method.to_uppercase()),
+            );
             return None;
         }
     };
     let valid_id = id.split('.').count() >= 2
         && id.split('.').all(|part| {
             part.starts_with(|c: char| c.is_ascii_lowercase())
-                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         });
     if !valid_id {
         d.error(
@@ -707,7 +808,11 @@ fn read_op(
         Some(h) => match hosts.iter().position(|x| x.name == h) {
             Some(i) => i,
             None => {
-                d.error(&format!("{p}/x-agentwire-host"), opid, format!("unknown host {h}"));
+                d.error(
+                    &format!("{p}/x-agentwire-host"),
+                    opid,
+                    format!("unknown host {h}"),
+                );
                 0
             }
         },
@@ -723,9 +828,18 @@ fn read_op(
     let mut query = Vec::new();
     let mut params: Vec<(String, Value)> = Vec::new();
     for (i, prm) in shared_params.as_array().into_iter().flatten().enumerate() {
-        params.push((format!("/paths/{}/parameters/{i}", escape(path)), prm.clone()));
+        params.push((
+            format!("/paths/{}/parameters/{i}", escape(path)),
+            prm.clone(),
+        ));
     }
-    for (i, prm) in op.get("parameters").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, prm) in op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         params.push((format!("{p}/parameters/{i}"), prm.clone()));
     }
     for (pp, prm) in &params {
@@ -734,50 +848,80 @@ fn read_op(
         let schema = prm.get("schema").cloned().unwrap_or(Value::Null);
         let ty = param_type(&schema, schemas);
         let Some(ty) = ty else {
-            d.error(pp, opid, format!("parameter `{name}` needs a schema with a primitive type or an enum `$ref`"));
+            d.error(
+                pp,
+                opid,
+                format!(
+                    "parameter `{name}` needs a schema with a primitive type or an enum `$ref`"
+                ),
+            );
             continue;
         };
         let param = Param {
             rust: rust_ident(&name),
             name: name.clone(),
             ty,
-            required: prm.get("required").and_then(Value::as_bool).unwrap_or(false),
+            required: prm
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             description: get_str(prm, "description"),
         };
         match location.as_str() {
             "path" => {
                 if !param.required {
-                    d.error(pp, opid, format!("path parameter `{name}` must be `required: true`"));
+                    d.error(
+                        pp,
+                        opid,
+                        format!("path parameter `{name}` must be `required: true`"),
+                    );
                 }
                 path_params.push(param);
             }
             "query" => query.push(param),
             "header" => {} // described for contracts; sent through per-call headers
-            other => d.error(pp, opid, format!("parameters in {other:?} are not supported")),
+            other => d.error(
+                pp,
+                opid,
+                format!("parameters in {other:?} are not supported"),
+            ),
         }
     }
     // Path template and path parameters agree, in template order.
     let mut template_vars = Vec::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         template_vars.push(rest[start + 1..start + end].to_string());
         rest = &rest[start + end + 1..];
     }
     for v in &template_vars {
         if !path_params.iter().any(|pp| &pp.name == v) {
-            d.error(p, opid, format!("path variable {{{v}}} has no path parameter"));
+            d.error(
+                p,
+                opid,
+                format!("path variable {{{v}}} has no path parameter"),
+            );
         }
     }
     for pp in &path_params {
         if !template_vars.contains(&pp.name) {
-            d.error(p, opid, format!("path parameter `{}` is not in the path", pp.name));
+            d.error(
+                p,
+                opid,
+                format!("path parameter `{}` is not in the path", pp.name),
+            );
         }
     }
     path_params.sort_by_key(|pp| template_vars.iter().position(|v| v == &pp.name));
 
     // Body.
-    let hand_written = op.get("x-agentwire-hand-written").and_then(Value::as_bool).unwrap_or(false);
+    let hand_written = op
+        .get("x-agentwire-hand-written")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let mut body = None;
     if let Some(rb) = op.get("requestBody") {
         let bp = format!("{p}/requestBody");
@@ -793,7 +937,11 @@ fn read_op(
                             required,
                         });
                     }
-                    None => d.error(&bp, opid, "request bodies are a `$ref` to a named component schema"),
+                    None => d.error(
+                        &bp,
+                        opid,
+                        "request bodies are a `$ref` to a named component schema",
+                    ),
                 }
             }
             Some(c) if !c.is_empty() => {
@@ -806,7 +954,15 @@ fn read_op(
                 }
                 for (ct, media) in c {
                     if let Some(schema) = media.get("schema") {
-                        check_schema(schema, &format!("{bp}/content/{}/schema", escape(ct)), opid, false, schemas, loose, d);
+                        check_schema(
+                            schema,
+                            &format!("{bp}/content/{}/schema", escape(ct)),
+                            opid,
+                            false,
+                            schemas,
+                            loose,
+                            d,
+                        );
                     }
                 }
             }
@@ -826,18 +982,29 @@ fn read_op(
             })
             .unwrap_or_default(),
         heartbeat: str_list(s.get("heartbeat")),
-        flush_at_eof: s.get("flush-at-eof").and_then(Value::as_bool).unwrap_or(false),
+        flush_at_eof: s
+            .get("flush-at-eof")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     });
     if let Some(s) = &stream {
         for (event, schema) in &s.events {
             if !schemas.contains_key(schema) {
-                d.error(&format!("{p}/x-agentwire-stream"), opid, format!("event `{event}` names a missing schema {schema}"));
+                d.error(
+                    &format!("{p}/x-agentwire-stream"),
+                    opid,
+                    format!("event `{event}` names a missing schema {schema}"),
+                );
             }
         }
     }
     let mut result = Shape::Empty;
     let mut success_status = 0u16;
-    let responses = op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let mut successes = 0;
     for (status, resp) in &responses {
         let rp = format!("{p}/responses/{}", escape(status));
@@ -853,7 +1020,11 @@ fn read_op(
         }
         if is_error {
             if resp.get("$ref").is_none() && resp.get("description").is_none() {
-                d.error(&rp, opid, "error responses are a `$ref` to components/responses or described inline");
+                d.error(
+                    &rp,
+                    opid,
+                    "error responses are a `$ref` to components/responses or described inline",
+                );
             }
             continue;
         }
@@ -864,13 +1035,25 @@ fn read_op(
             None => result = Shape::Empty,
             Some(c) if c.contains_key("text/event-stream") => {
                 if stream.is_none() {
-                    d.error(&rp, opid, "a text/event-stream response needs `x-agentwire-stream`");
+                    d.error(
+                        &rp,
+                        opid,
+                        "a text/event-stream response needs `x-agentwire-stream`",
+                    );
                 }
                 result = Shape::Stream;
             }
             Some(c) if c.contains_key("application/json") => {
                 let schema = &c["application/json"]["schema"];
-                check_schema(schema, &format!("{rp}/content/application~1json/schema"), opid, false, schemas, loose, d);
+                check_schema(
+                    schema,
+                    &format!("{rp}/content/application~1json/schema"),
+                    opid,
+                    false,
+                    schemas,
+                    loose,
+                    d,
+                );
                 match rust_type(schema) {
                     Some(t) => result = Shape::Type(t),
                     None => d.error(
@@ -880,7 +1063,11 @@ fn read_op(
                     ),
                 }
             }
-            Some(_) => d.error(&rp, opid, "success content must be application/json or text/event-stream"),
+            Some(_) => d.error(
+                &rp,
+                opid,
+                "success content must be application/json or text/event-stream",
+            ),
         }
     }
     if successes != 1 {
@@ -895,25 +1082,42 @@ fn read_op(
     let pagination = match op.get("x-agentwire-pagination") {
         None => None,
         Some(Value::String(style)) => Some((style.clone(), None)),
-        Some(v @ Value::Object(_)) => Some((get_str(v, "style").unwrap_or_default(), get_str(v, "items"))),
+        Some(v @ Value::Object(_)) => {
+            Some((get_str(v, "style").unwrap_or_default(), get_str(v, "items")))
+        }
         Some(_) => {
-            d.error(&format!("{p}/x-agentwire-pagination"), opid, "pagination is a style name or {style, items}");
+            d.error(
+                &format!("{p}/x-agentwire-pagination"),
+                opid,
+                "pagination is a style name or {style, items}",
+            );
             None
         }
     };
     let mut item_type = None;
     if let Some((style, items)) = &pagination {
         if !page_styles.contains_key(style) {
-            d.error(&format!("{p}/x-agentwire-pagination"), opid, format!("unknown pagination style {style}"));
+            d.error(
+                &format!("{p}/x-agentwire-pagination"),
+                opid,
+                format!("unknown pagination style {style}"),
+            );
         }
         item_type = match (&result, items) {
-            (Shape::Type(t), None) => t.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')).map(str::to_owned),
+            (Shape::Type(t), None) => t
+                .strip_prefix("Vec<")
+                .and_then(|t| t.strip_suffix('>'))
+                .map(str::to_owned),
             (Shape::Type(t), Some(member)) => t
                 .strip_prefix("types::")
                 .and_then(|n| schemas.get(n))
                 .and_then(|s| s.pointer(&format!("/properties/{}", escape(member))))
-                .and_then(|prop| rust_type(prop))
-                .and_then(|t| t.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')).map(str::to_owned)),
+                .and_then(rust_type)
+                .and_then(|t| {
+                    t.strip_prefix("Vec<")
+                        .and_then(|t| t.strip_suffix('>'))
+                        .map(str::to_owned)
+                }),
             _ => None,
         };
         if item_type.is_none() {
@@ -930,7 +1134,10 @@ fn read_op(
         .and_then(Value::as_bool)
         .unwrap_or(method == "get" || writes_retry_safe);
     let omit_headers = str_list(op.get("x-agentwire-omit-headers"));
-    let enveloped = op.get("x-agentwire-envelope").and_then(Value::as_bool).unwrap_or(true);
+    let enveloped = op
+        .get("x-agentwire-envelope")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     if result == Shape::Stream && !hand_written {
         d.error(p, opid, "streaming operations are written by hand for now: add `x-agentwire-hand-written: true`");
     }
@@ -962,10 +1169,19 @@ fn read_op(
 fn param_type(schema: &Value, schemas: &Map<String, Value>) -> Option<ParamType> {
     if let Some(name) = ref_name(schema, "schemas") {
         let target = schemas.get(name)?;
-        return target.get("enum").map(|_| ParamType::Enum(name.to_string()));
+        return target
+            .get("enum")
+            .map(|_| ParamType::Enum(name.to_string()));
     }
     match schema.get("type").and_then(Value::as_str)? {
-        "string" if schema.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() > 1) => None,
+        "string"
+            if schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|e| e.len() > 1) =>
+        {
+            None
+        }
         "string" => Some(ParamType::String),
         "integer" => Some(ParamType::Integer),
         "number" => Some(ParamType::Number),
@@ -990,7 +1206,11 @@ fn check_groups(ops: &[Op], d: &mut Diagnostics) {
     }
     for op in ops {
         if groups.contains(&op.id) {
-            d.error(&op.pointer, Some(&op.id), "this operationId is also a group of other operations");
+            d.error(
+                &op.pointer,
+                Some(&op.id),
+                "this operationId is also a group of other operations",
+            );
         }
         if let Some(other) = type_names.insert(pascal(&op.id), op.id.clone()) {
             d.error(

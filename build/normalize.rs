@@ -9,7 +9,8 @@
 //! - loose arrays, replaced by a synthetic component that becomes `LooseList<T>`;
 //! - dotted operationIds (progenitor wants identifiers);
 //! - optional `nullable` properties of request bodies, replaced by a synthetic component that
-//!   becomes `Nullable<T>`, so that a caller can send `null` (typify's `Option` cannot).
+//!   becomes `Nullable<T>`, so that a caller can send `null` (typify's `Option` cannot); and
+//!   optional lists of request bodies, made `Option<Vec<T>>` so that `[]` can be sent.
 
 use serde_json::{Map, Value, json};
 
@@ -21,13 +22,19 @@ pub fn for_progenitor(value: &Value, spec: &Spec) -> (Value, Vec<(String, String
     let nullable = nullable_request_fields(&mut v, spec);
     if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             let methods: Vec<String> = item.keys().cloned().collect();
             for m in methods {
                 let Some(op) = item.get_mut(&m).and_then(Value::as_object_mut) else {
                     continue;
                 };
-                let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let hand_written = spec.ops.iter().any(|o| o.id == id && o.hand_written);
                 if hand_written {
                     item.remove(&m);
@@ -41,7 +48,10 @@ pub fn for_progenitor(value: &Value, spec: &Spec) -> (Value, Vec<(String, String
         }
     }
     strip(&mut v);
-    if let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = v
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         for (synthetic, item) in &spec.loose {
             schemas.insert(
                 synthetic.clone(),
@@ -65,26 +75,49 @@ fn nullable_request_fields(v: &mut Value, spec: &Spec) -> Vec<(String, String)> 
         .filter_map(|o| o.body.as_ref())
         .filter_map(|b| b.type_name.strip_prefix("types::").map(str::to_owned))
         .collect();
-    let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+    let Some(schemas) = v
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
         return out;
     };
     for body in bodies {
-        let Some(schema) = schemas.get_mut(&body) else { continue };
+        let Some(schema) = schemas.get_mut(&body) else {
+            continue;
+        };
         let required: Vec<String> = schema
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
             continue;
         };
         for (name, prop) in props.iter_mut() {
-            if required.contains(name) || prop.get("nullable") != Some(&Value::Bool(true)) {
+            if required.contains(name) {
+                continue;
+            }
+            // An optional list becomes `Option<Vec<T>>` (typify would make it a `Vec` skipped when
+            // empty), so that a caller can send `[]` to clear it.
+            if prop.get("type").and_then(Value::as_str) == Some("array") {
+                if let Some(obj) = prop.as_object_mut() {
+                    obj.insert("nullable".into(), Value::Bool(true));
+                }
+                continue;
+            }
+            if prop.get("nullable") != Some(&Value::Bool(true)) {
                 continue;
             }
             let target = prop
                 .get("$ref")
-                .or_else(|| prop.pointer("/oneOf/0/$ref").filter(|_| prop["oneOf"].as_array().is_some_and(|a| a.len() == 1)))
+                .or_else(|| {
+                    prop.pointer("/oneOf/0/$ref")
+                        .filter(|_| prop["oneOf"].as_array().is_some_and(|a| a.len() == 1))
+                })
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/components/schemas/"))
                 .map(str::to_owned);
@@ -99,13 +132,19 @@ fn nullable_request_fields(v: &mut Value, spec: &Spec) -> Vec<(String, String)> 
             let synthetic = format!("Nullable{suffix}");
             let description = prop.get("description").cloned();
             let mut replaced = Map::new();
-            replaced.insert("$ref".into(), json!(format!("#/components/schemas/{synthetic}")));
+            replaced.insert(
+                "$ref".into(),
+                json!(format!("#/components/schemas/{synthetic}")),
+            );
             if let Some(d) = description {
                 replaced.insert("description".into(), d);
             }
             *prop = Value::Object(replaced);
             if !out.iter().any(|(s, _)| s == &synthetic) {
-                out.push((synthetic, format!("crate::runtime::nullable::Nullable<{rust}>")));
+                out.push((
+                    synthetic,
+                    format!("crate::runtime::nullable::Nullable<{rust}>"),
+                ));
             }
         }
     }
@@ -121,23 +160,20 @@ fn strip(v: &mut Value) {
             ) {
                 map.remove("format");
             }
-            if map.get("x-agentwire-loose") == Some(&Value::Bool(true)) {
-                if let Some(item) = map
-                    .get("items")
-                    .and_then(|i| i.get("$ref"))
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                    .map(str::to_owned)
-                {
-                    let nullable = map.get("nullable").cloned();
-                    let description = map.get("description").cloned();
-                    let mut replaced = Map::new();
-                    replaced.insert("$ref".into(), json!(format!("#/components/schemas/Loose{item}List")));
-                    // A `$ref` with siblings is ignored by OpenAPI 3.0 tools; keep only the ref.
-                    let _ = (nullable, description);
-                    *map = replaced;
-                    return;
-                }
+            let loose_item = map
+                .get("items")
+                .and_then(|i| i.get("$ref"))
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .filter(|_| map.get("x-agentwire-loose") == Some(&Value::Bool(true)))
+                .map(str::to_owned);
+            if let Some(item) = loose_item {
+                // OpenAPI 3.0 ignores siblings of a `$ref`: the ref alone stands for the list.
+                *map = Map::from_iter([(
+                    "$ref".to_string(),
+                    json!(format!("#/components/schemas/Loose{item}List")),
+                )]);
+                return;
             }
             map.retain(|k, _| !k.starts_with("x-agentwire"));
             for child in map.values_mut() {

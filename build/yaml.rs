@@ -44,13 +44,9 @@ pub fn escape(token: &str) -> String {
 
 /// Parses `text` (the contents of `file`) as one YAML document.
 pub fn load(file: &str, text: &str) -> Result<Loaded, String> {
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| {
-        format!(
-            "{file}:{}: not valid YAML: {}",
-            e.marker().line(),
-            e.info()
-        )
-    })?;
+    reject_anchors(file, text)?;
+    let docs = MarkedYaml::load_from_str(text)
+        .map_err(|e| format!("{file}:{}: not valid YAML: {}", e.marker().line(), e.info()))?;
     let doc = match docs.as_slice() {
         [one] => one,
         [] => return Err(format!("{file}:1: the file is empty")),
@@ -131,4 +127,29 @@ fn scalar_to_json(s: &Scalar<'_>) -> Value {
             .unwrap_or(Value::Null),
         Scalar::String(s) => Value::String(s.to_string()),
     }
+}
+
+/// Anchors and aliases make a reader of the spec chase values elsewhere: refuse them (the loader
+/// would silently expand them).
+fn reject_anchors(file: &str, text: &str) -> Result<(), String> {
+    use saphyr_parser::{Event, Parser};
+    for event in Parser::new_from_str(text) {
+        let Ok((event, span)) = event else {
+            return Ok(()); // syntax errors are reported by the loader, with their line
+        };
+        let anchored = match event {
+            Event::Alias(_) => true,
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _) => anchor != 0,
+            _ => false,
+        };
+        if anchored {
+            return Err(format!(
+                "{file}:{}: YAML anchors and aliases are not allowed in specs (write the value out)",
+                span.start.line()
+            ));
+        }
+    }
+    Ok(())
 }

@@ -16,7 +16,11 @@ use serde_json::json;
 type Outcome = Result<(), String>;
 
 fn check(cond: bool, what: &str) -> Outcome {
-    if cond { Ok(()) } else { Err(format!("expected {what}")) }
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("expected {what}"))
+    }
 }
 
 #[tokio::main]
@@ -85,10 +89,18 @@ async fn tour() -> Outcome {
     check(created.id == "a_1", "the created agent a_1")?;
     let sent = mock.received("agents.create");
     let key = sent.last().and_then(|r| r.header("idempotency-key"));
-    check(key.is_some_and(|k| k.len() == 36), "a UUID idempotency key on the write")?;
+    check(
+        key.is_some_and(|k| k.len() == 36),
+        "a UUID idempotency key on the write",
+    )?;
 
     step("3. retrieve it");
-    let detail = client.agents().retrieve("a_1").send().await.map_err(|e| e.to_string())?;
+    let detail = client
+        .agents()
+        .retrieve("a_1")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     println!(
         "   {} has {} knowledge bases and {} channels",
         detail.name,
@@ -98,7 +110,13 @@ async fn tour() -> Outcome {
     check(detail.id == "a_1", "agent a_1")?;
 
     step("4. errors are classified before decoding");
-    let err = client.agents().retrieve("a_missing").send().await.err().ok_or("an error")?;
+    let err = client
+        .agents()
+        .retrieve("a_missing")
+        .send()
+        .await
+        .err()
+        .ok_or("an error")?;
     println!("   {err}");
     check(*err.kind() == ErrorKind::NotFound, "NotFound")?;
     let err = client
@@ -171,7 +189,10 @@ async fn tour() -> Outcome {
             break; // BimpeAI streams have no end marker: the caller stops.
         }
     }
-    check(ids == ["m_1", "m_2", "m_3"], "m_1, m_2, m_3 exactly once each")?;
+    check(
+        ids == ["m_1", "m_2", "m_3"],
+        "m_1, m_2, m_3 exactly once each",
+    )?;
     let opens = mock.received("conversations.messages.stream");
     check(opens.len() == 2, "two connections")?;
     check(
@@ -182,7 +203,10 @@ async fn tour() -> Outcome {
         opens.iter().all(|r| r.header("authorization").is_none()),
         "no Authorization on the ticket-authenticated stream",
     )?;
-    check(mock.received("conversations.messages.stream_ticket").len() == 2, "a new ticket per connection")?;
+    check(
+        mock.received("conversations.messages.stream_ticket").len() == 2,
+        "a new ticket per connection",
+    )?;
     Ok(())
 }
 

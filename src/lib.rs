@@ -31,8 +31,8 @@ pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
-    Auth, Credential, Envelope, ErrorFormat, Host, Method, Operation, PageKind, PageStyle, Platform,
-    StreamSpec,
+    Auth, Credential, Envelope, ErrorFormat, Host, Method, Operation, PageKind, PageStyle,
+    Platform, StreamSpec,
 };
 pub use runtime::options::CallOptions;
 pub use runtime::paginate::{Page, PageInfo, Paginator};

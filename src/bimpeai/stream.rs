@@ -137,6 +137,10 @@ impl MessageStreamBuilder {
     }
 
     /// Connects (taking a ticket), retrying within the budget, and returns the stream.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "the signature promises a Send future"
+    )]
     pub fn open(self) -> impl std::future::Future<Output = Result<MessageStream>> + Send + 'static {
         async move {
             let paths = (

@@ -68,7 +68,9 @@ impl Received {
 
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The query as a map (a repeated name keeps its last value).
@@ -178,7 +180,13 @@ impl MockServer {
     /// The full base URL of the platform's default host, prefix included — what another
     /// language's client takes as its base.
     pub fn platform_url(&self) -> String {
-        let prefix = self.shared.platform.hosts.first().map(|h| h.prefix).unwrap_or("");
+        let prefix = self
+            .shared
+            .platform
+            .hosts
+            .first()
+            .map(|h| h.prefix)
+            .unwrap_or("");
         format!("http://{}{prefix}", self.addr)
     }
 
@@ -231,20 +239,28 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Routes `method path` (relative to a host) to an operation: literal segments beat templates.
-pub fn route(platform: &'static Platform, method: &str, full_path: &str) -> Option<(&'static Operation, String)> {
+pub fn route(
+    platform: &'static Platform,
+    method: &str,
+    full_path: &str,
+) -> Option<(&'static Operation, String)> {
     let mut best: Option<(usize, &'static Operation, String)> = None;
     for op in platform.operations {
         if !op.method.as_str().eq_ignore_ascii_case(method) {
             continue;
         }
-        let Some(host) = platform.hosts.get(op.host) else { continue };
+        let Some(host) = platform.hosts.get(op.host) else {
+            continue;
+        };
         let prefix = host.prefix.trim_end_matches('/');
-        let Some(rel) = full_path.strip_prefix(prefix) else { continue };
+        let Some(rel) = full_path.strip_prefix(prefix) else {
+            continue;
+        };
         let rel = if rel.is_empty() { "/" } else { rel };
-        if let Some(literals) = template_match(op.path, rel) {
-            if best.as_ref().is_none_or(|(score, _, _)| literals > *score) {
-                best = Some((literals, op, rel.to_owned()));
-            }
+        if let Some(literals) = template_match(op.path, rel)
+            && best.as_ref().is_none_or(|(score, _, _)| literals > *score)
+        {
+            best = Some((literals, op, rel.to_owned()));
         }
     }
     best.map(|(_, op, rel)| (op, rel))
@@ -304,7 +320,12 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let headers: BTreeMap<String, String> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let body = axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024)
         .await
@@ -314,7 +335,10 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let received = Received {
         operation: routed.as_ref().map(|(op, _)| op.id.to_owned()),
         method: method.clone(),
-        path: routed.as_ref().map(|(_, rel)| rel.clone()).unwrap_or(full_path.clone()),
+        path: routed
+            .as_ref()
+            .map(|(_, rel)| rel.clone())
+            .unwrap_or(full_path.clone()),
         query,
         headers,
         body,
@@ -391,19 +415,26 @@ async fn respond(answer: FixtureResponse) -> Response {
     }
     let end = answer.end.clone().unwrap_or_else(|| "close".into());
     let body = if let Some(sse) = &answer.sse {
-        let chunks: Vec<Result<Bytes, std::io::Error>> =
-            sse.chunks().into_iter().map(|c| Ok(Bytes::from(c))).collect();
+        let chunks: Vec<Result<Bytes, std::io::Error>> = sse
+            .chunks()
+            .into_iter()
+            .map(|c| Ok(Bytes::from(c)))
+            .collect();
         let head = futures_util::stream::iter(chunks);
-        let tail: futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>> = match end.as_str() {
-            // An error after the data makes hyper cut the connection mid-body.
-            // The pause lets hyper flush the headers and data first (it coalesces writes).
-            "drop" => Box::pin(futures_util::stream::once(async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "fixture drops the stream"))
-            })),
-            "hang" => Box::pin(futures_util::stream::pending()),
-            _ => Box::pin(futures_util::stream::empty()),
-        };
+        let tail: futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>> =
+            match end.as_str() {
+                // An error after the data makes hyper cut the connection mid-body.
+                // The pause lets hyper flush the headers and data first (it coalesces writes).
+                "drop" => Box::pin(futures_util::stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "fixture drops the stream",
+                    ))
+                })),
+                "hang" => Box::pin(futures_util::stream::pending()),
+                _ => Box::pin(futures_util::stream::empty()),
+            };
         Body::from_stream(futures_util::StreamExt::chain(head, tail))
     } else if let Some(text) = &answer.text {
         Body::from(text.clone())
@@ -413,7 +444,8 @@ async fn respond(answer: FixtureResponse) -> Response {
         Body::empty()
     };
     let mut r = Response::new(body);
-    *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let default_type = if answer.sse.is_some() {
         "text/event-stream"
     } else if answer.text.is_some() {
@@ -424,7 +456,10 @@ async fn respond(answer: FixtureResponse) -> Response {
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static(default_type));
     for (k, v) in &answer.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             r.headers_mut().insert(name, value);
         }
     }

@@ -118,8 +118,19 @@ impl fmt::Debug for ClientCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("platform", &self.platform.name)
-            .field("hosts", &self.config.hosts.iter().map(Url::as_str).collect::<Vec<_>>())
-            .field("credentials", &self.config.credentials.keys().collect::<Vec<_>>())
+            .field(
+                "hosts",
+                &self
+                    .config
+                    .hosts
+                    .iter()
+                    .map(Url::as_str)
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "credentials",
+                &self.config.credentials.keys().collect::<Vec<_>>(),
+            )
             .field("timeout", &self.config.timeout)
             .field("max_retries", &self.config.max_retries)
             .finish_non_exhaustive()
@@ -196,7 +207,8 @@ impl<C: PlatformClient> ClientBuilder<C> {
 
     /// The platform API key.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.credentials.insert(Credential::ApiKey, Secret::new(key));
+        self.credentials
+            .insert(Credential::ApiKey, Secret::new(key));
         self
     }
 
@@ -333,8 +345,12 @@ impl<C: PlatformClient> ClientBuilder<C> {
 
         let mut hosts = Vec::with_capacity(platform.hosts.len());
         for host in platform.hosts {
-            let url = Url::parse(host.url)
-                .map_err(|e| invalid(format!("the built-in URL of host {} is invalid: {e}", host.name)))?;
+            let url = Url::parse(host.url).map_err(|e| {
+                invalid(format!(
+                    "the built-in URL of host {} is invalid: {e}",
+                    host.name
+                ))
+            })?;
             hosts.push(url);
         }
         for (name, raw) in &self.host_urls {
@@ -346,7 +362,9 @@ impl<C: PlatformClient> ClientBuilder<C> {
                     .position(|h| h.name == name.as_str())
                     .ok_or_else(|| {
                         let known: Vec<_> = platform.hosts.iter().map(|h| h.name).collect();
-                        invalid(format!("unknown host {name:?}; this platform has {known:?}"))
+                        invalid(format!(
+                            "unknown host {name:?}; this platform has {known:?}"
+                        ))
                     })?,
             };
             let prefix = platform.hosts.get(index).map(|h| h.prefix).unwrap_or("");
@@ -372,8 +390,11 @@ impl<C: PlatformClient> ClientBuilder<C> {
         let http = match self.http {
             Some(http) => http,
             None => default_http_client(self.connect_timeout).map_err(|e| {
-                Error::new(super::error::ErrorKind::Connection, format!("could not set up HTTP: {e}"))
-                    .with_platform(platform)
+                Error::new(
+                    super::error::ErrorKind::Connection,
+                    format!("could not set up HTTP: {e}"),
+                )
+                .with_platform(platform)
             })?,
         };
 
@@ -407,7 +428,9 @@ fn override_url(raw: &str, prefix: &str) -> std::result::Result<Url, String> {
         return Err(format!("base URL {raw:?} must be http or https"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("base URL {raw:?} must not have a query or fragment"));
+        return Err(format!(
+            "base URL {raw:?} must not have a query or fragment"
+        ));
     }
     let path = url.path().trim_end_matches('/');
     let prefix = prefix.trim_end_matches('/');

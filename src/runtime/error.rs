@@ -294,7 +294,9 @@ impl Error {
         let obj = parsed.as_ref().and_then(Value::as_object);
         let member = |names: &[&str]| -> Option<&Value> {
             let obj = obj?;
-            names.iter().find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
+            names
+                .iter()
+                .find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
         };
         let message = member(format.message).and_then(|v| match v {
             Value::String(s) => Some(s.clone()),
@@ -359,7 +361,10 @@ impl Error {
     }
 }
 
-fn field_errors(format: &ErrorFormat, obj: Option<&serde_json::Map<String, Value>>) -> Vec<FieldError> {
+fn field_errors(
+    format: &ErrorFormat,
+    obj: Option<&serde_json::Map<String, Value>>,
+) -> Vec<FieldError> {
     let Some(member) = format.field_errors else {
         return Vec::new();
     };
@@ -408,14 +413,16 @@ pub(crate) fn retry_after_hint(headers: &HeaderMap) -> Option<Duration> {
 
 /// [`retry_after_hint`] against a given "now", so an injected clock decides HTTP-date hints.
 pub(crate) fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
-        }
+    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
     }
     let value = header_str(headers, "retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))

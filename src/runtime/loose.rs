@@ -73,8 +73,12 @@ mod tests {
 
     #[test]
     fn placeholders_are_dropped_objects_kept() {
-        let list: LooseList<Rule> = serde_json::from_str(r#"[{"id":"r1"}, [], 3, null, {"id":"r2"}]"#).unwrap();
-        assert_eq!(list.0, vec![Rule { id: "r1".into() }, Rule { id: "r2".into() }]);
+        let list: LooseList<Rule> =
+            serde_json::from_str(r#"[{"id":"r1"}, [], 3, null, {"id":"r2"}]"#).unwrap();
+        assert_eq!(
+            list.0,
+            vec![Rule { id: "r1".into() }, Rule { id: "r2".into() }]
+        );
     }
 
     #[test]

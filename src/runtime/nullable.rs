@@ -69,3 +69,13 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
         })
     }
 }
+
+/// For `Option<Nullable<T>>` fields: a present `null` is `Some(Nullable::Null)`, a missing field
+/// `None` (with `#[serde(default)]`). Generated request types use it.
+pub fn deserialize_present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}

@@ -49,8 +49,9 @@ impl CallOptions {
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         let key = key.into();
         if key.is_empty() || HeaderValue::from_str(&key).is_err() {
-            self.invalid
-                .get_or_insert_with(|| "the idempotency key is empty or not a valid header value".into());
+            self.invalid.get_or_insert_with(|| {
+                "the idempotency key is empty or not a valid header value".into()
+            });
         }
         self.idempotency_key = Some(key);
         self
@@ -60,8 +61,9 @@ impl CallOptions {
     pub fn request_id(mut self, id: impl Into<String>) -> Self {
         let id = id.into();
         if id.is_empty() || HeaderValue::from_str(&id).is_err() {
-            self.invalid
-                .get_or_insert_with(|| "the request id is empty or not a valid header value".into());
+            self.invalid.get_or_insert_with(|| {
+                "the request id is empty or not a valid header value".into()
+            });
         }
         self.request_id = Some(id);
         self

@@ -214,7 +214,11 @@ where
     T: DeserializeOwned + Send + 'static,
     M: DeserializeOwned + Send + 'static,
 {
-    pub(crate) fn new(core: Arc<ClientCore>, op: &'static Operation, first: Result<Request>) -> Self {
+    pub(crate) fn new(
+        core: Arc<ClientCore>,
+        op: &'static Operation,
+        first: Result<Request>,
+    ) -> Self {
         let (next, pending_error) = match first {
             Ok(req) => (Some(req), None),
             Err(e) => (None, Some(e.for_op(core.platform, op))),
@@ -276,9 +280,9 @@ where
         let (position, next_value) = match style.kind {
             PageKind::Page => {
                 let current = info.page.or(sent).unwrap_or(1);
-                let more = info.has_next.unwrap_or_else(|| {
-                    info.page_count.is_some_and(|count| current < count)
-                });
+                let more = info
+                    .has_next
+                    .unwrap_or_else(|| info.page_count.is_some_and(|count| current < count));
                 if !more {
                     return Ok(None);
                 }

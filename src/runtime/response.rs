@@ -88,14 +88,24 @@ pub(crate) struct Parts<'a> {
 }
 
 /// Splits a success body into its result and meta, checking the envelope.
-pub(crate) fn split<'a>(core: &ClientCore, op: &'static Operation, raw: &'a Raw) -> Result<Parts<'a>> {
-    let body = std::str::from_utf8(&raw.body).map_err(|_| decode_error(core, op, raw, "the body is not UTF-8".into()))?;
+pub(crate) fn split<'a>(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: &'a Raw,
+) -> Result<Parts<'a>> {
+    let body = std::str::from_utf8(&raw.body)
+        .map_err(|_| decode_error(core, op, raw, "the body is not UTF-8".into()))?;
     let envelope = core.platform.envelope.as_ref().filter(|_| op.enveloped);
     let meta_member = op.pagination.and_then(|p| p.meta);
     match envelope {
         Some(env) => {
             let members: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(|e| {
-                decode_error(core, op, raw, format!("the body is not the platform's JSON envelope: {e}"))
+                decode_error(
+                    core,
+                    op,
+                    raw,
+                    format!("the body is not the platform's JSON envelope: {e}"),
+                )
             })?;
             if let Some(missing) = env.required.iter().find(|m| !members.contains_key(**m)) {
                 return Err(decode_error(
@@ -114,7 +124,10 @@ pub(crate) fn split<'a>(core: &ClientCore, op: &'static Operation, raw: &'a Raw)
         }
         None => {
             if body.trim().is_empty() {
-                return Ok(Parts { result: None, meta: None });
+                return Ok(Parts {
+                    result: None,
+                    meta: None,
+                });
             }
             let whole: &RawValue = serde_json::from_str(body)
                 .map_err(|e| decode_error(core, op, raw, format!("the body is not JSON: {e}")))?;
@@ -156,7 +169,11 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
 }
 
 /// Decodes a buffered success into `Response<T>`.
-pub(crate) fn decode<T: DeserializeOwned>(core: &ClientCore, op: &'static Operation, raw: Raw) -> Result<Response<T>> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: Raw,
+) -> Result<Response<T>> {
     let parts = split(core, op, &raw)?;
     let json = parts.result.map(RawValue::get).unwrap_or("null");
     let value = decode_value(core, op, &raw, json)?;
@@ -164,7 +181,11 @@ pub(crate) fn decode<T: DeserializeOwned>(core: &ClientCore, op: &'static Operat
 }
 
 /// Checks a buffered success whose result is empty (`data: null`, no body).
-pub(crate) fn decode_empty(core: &ClientCore, op: &'static Operation, raw: Raw) -> Result<Response<()>> {
+pub(crate) fn decode_empty(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: Raw,
+) -> Result<Response<()>> {
     split(core, op, &raw)?;
     Ok(wrap((), raw))
 }
@@ -178,7 +199,12 @@ pub(crate) fn wrap<T>(value: T, raw: Raw) -> Response<T> {
     }
 }
 
-pub(crate) fn decode_error(core: &ClientCore, op: &'static Operation, raw: &Raw, message: String) -> Error {
+pub(crate) fn decode_error(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: &Raw,
+    message: String,
+) -> Error {
     Error::new(ErrorKind::Decode, message)
         .not_retryable()
         .with_status(raw.status)

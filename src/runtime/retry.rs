@@ -132,7 +132,8 @@ mod tests {
     fn jittered_delay_stays_under_the_doubling_ceiling() {
         for retries in 0..2 {
             for _ in 0..200 {
-                let Decision::RetryAfter(d) = POLICY.decide(retries, failure(true, false, None), true)
+                let Decision::RetryAfter(d) =
+                    POLICY.decide(retries, failure(true, false, None), true)
                 else {
                     panic!("expected a retry");
                 };

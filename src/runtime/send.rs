@@ -210,10 +210,10 @@ async fn run_attempts(
         let error = error.applied(req.op.method.is_write() && failure.may_have_been_applied);
         match policy.decide(retries_done, failure, req.op.resend_safe()) {
             Decision::RetryAfter(delay) => {
-                if let Some(d) = deadline {
-                    if elapsed() + delay >= d {
-                        return Err(error);
-                    }
+                if let Some(d) = deadline
+                    && elapsed() + delay >= d
+                {
+                    return Err(error);
                 }
                 tracing::debug!(
                     delay_ms = delay.as_millis() as u64,
@@ -270,17 +270,24 @@ async fn attempt(
             let headers = response.headers().clone();
             let body = read_capped(response, max).await?;
             let hint = retry_after_at(&headers, core.config.clock.now());
-            let error =
-                Error::from_response(&core.platform.errors, status, headers, body);
+            let error = Error::from_response(&core.platform.errors, status, headers, body);
             let code = status.as_u16();
             let retryable = matches!(code, 408 | 429) || (status.is_server_error() && code != 501);
             // A 408 or 429 was turned away before processing; other answers may have been acted on.
             let failure = Failure {
                 retryable,
                 may_have_been_applied: !matches!(code, 408 | 429),
-                hint: if matches!(code, 429 | 503) { hint } else { None },
+                hint: if matches!(code, 429 | 503) {
+                    hint
+                } else {
+                    None
+                },
             };
-            let error = if retryable { error } else { error.not_retryable() };
+            let error = if retryable {
+                error
+            } else {
+                error.not_retryable()
+            };
             Err((error, failure))
         }
     };
@@ -420,10 +427,10 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
     // own Authorization for this call (a user's JWT) needs none.
     let caller_auth = req.options.headers.contains_key(AUTHORIZATION);
     if !op.auth.is_empty() && !caller_auth {
-        let chosen = op
-            .auth
-            .iter()
-            .find(|alt| alt.iter().all(|a| config.credentials.contains_key(&a.credential())));
+        let chosen = op.auth.iter().find(|alt| {
+            alt.iter()
+                .all(|a| config.credentials.contains_key(&a.credential()))
+        });
         let Some(alternative) = chosen else {
             let needed = op.auth[0]
                 .iter()
@@ -441,7 +448,10 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
             };
             match auth {
                 Auth::Bearer(_) => {
-                    headers.insert(AUTHORIZATION, sensitive(&format!("Bearer {}", secret.expose()))?);
+                    headers.insert(
+                        AUTHORIZATION,
+                        sensitive(&format!("Bearer {}", secret.expose()))?,
+                    );
                 }
                 Auth::Header(name, _) => {
                     let name = HeaderName::from_bytes(name.as_bytes())
@@ -475,8 +485,10 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         request_id = Some(id);
     }
 
-    if let Some(header) = platform.idempotency_header.filter(|h| !omitted(h)) {
-        if op.method.is_write() {
+    if let Some(header) = platform.idempotency_header.filter(|h| !omitted(h))
+        && op.method.is_write()
+    {
+        {
             let name = HeaderName::from_bytes(header.as_bytes())
                 .map_err(|_| Error::invalid_input("invalid idempotency header name"))?;
             let retries = req.options.max_retries.unwrap_or(config.max_retries);

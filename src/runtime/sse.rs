@@ -144,7 +144,11 @@ impl SseDecoder {
         }
         self.bom_done = true;
         let head = std::mem::take(&mut self.head);
-        let start = if head.starts_with(BOM) { &head[BOM.len()..] } else { &head[..] };
+        let start = if head.starts_with(BOM) {
+            &head[BOM.len()..]
+        } else {
+            &head[..]
+        };
         self.feed_lines(start, out)?;
         self.feed_lines(rest, out)
     }
@@ -172,6 +176,9 @@ impl SseDecoder {
     }
 
     fn feed_lines(&mut self, chunk: &[u8], out: &mut impl Extend<Event>) -> Result<(), SseError> {
+        if chunk.is_empty() {
+            return Ok(()); // an empty chunk must not forget a pending CR
+        }
         let mut i = 0;
         if self.pending_cr {
             self.pending_cr = false;
@@ -183,7 +190,9 @@ impl SseDecoder {
             let Some(offset) = memchr::memchr2(b'\n', b'\r', &chunk[i..]) else {
                 let rest = &chunk[i..];
                 if self.partial.len() + rest.len() > self.max_line {
-                    return Err(SseError::LineTooLong { limit: self.max_line });
+                    return Err(SseError::LineTooLong {
+                        limit: self.max_line,
+                    });
                 }
                 self.partial.extend_from_slice(rest);
                 return Ok(());
@@ -191,12 +200,16 @@ impl SseDecoder {
             let end = i + offset;
             if self.partial.is_empty() {
                 if end - i > self.max_line {
-                    return Err(SseError::LineTooLong { limit: self.max_line });
+                    return Err(SseError::LineTooLong {
+                        limit: self.max_line,
+                    });
                 }
                 self.line_or_dispatch(&chunk[i..end], out)?;
             } else {
                 if self.partial.len() + (end - i) > self.max_line {
-                    return Err(SseError::LineTooLong { limit: self.max_line });
+                    return Err(SseError::LineTooLong {
+                        limit: self.max_line,
+                    });
                 }
                 let mut line = std::mem::take(&mut self.partial);
                 line.extend_from_slice(&chunk[i..end]);
@@ -216,7 +229,11 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn line_or_dispatch(&mut self, line: &[u8], out: &mut impl Extend<Event>) -> Result<(), SseError> {
+    fn line_or_dispatch(
+        &mut self,
+        line: &[u8],
+        out: &mut impl Extend<Event>,
+    ) -> Result<(), SseError> {
         if line.is_empty() {
             self.dispatch(out);
             Ok(())
@@ -239,8 +256,11 @@ impl SseDecoder {
         match field {
             b"event" => self.event_type = Some(String::from_utf8_lossy(value).into_owned()),
             b"data" => {
-                if self.data.len() + value.len() + 1 > self.max_event {
-                    return Err(SseError::EventTooLarge { limit: self.max_event });
+                let separator = usize::from(self.has_data);
+                if self.data.len() + separator + value.len() > self.max_event {
+                    return Err(SseError::EventTooLarge {
+                        limit: self.max_event,
+                    });
                 }
                 if self.has_data {
                     self.data.push('\n');
@@ -248,15 +268,12 @@ impl SseDecoder {
                 self.data.push_str(&String::from_utf8_lossy(value));
                 self.has_data = true;
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.last_id = Some(String::from_utf8_lossy(value).into_owned());
-                }
+            // An id holding NUL is ignored (WHATWG): the previous id stays.
+            b"id" if !value.contains(&0) => {
+                self.last_id = Some(String::from_utf8_lossy(value).into_owned());
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    self.retry = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                self.retry = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
             }
             _ => {}
         }
@@ -346,8 +363,11 @@ where
                     Err(e) => Some(End::Broken(e.into())),
                 },
                 Ok(Some(Err(e))) => Some(End::Broken(
-                    Error::new(ErrorKind::Connection, "the event stream's connection failed")
-                        .with_source(e.without_url()),
+                    Error::new(
+                        ErrorKind::Connection,
+                        "the event stream's connection failed",
+                    )
+                    .with_source(e.without_url()),
                 )),
                 Ok(None) => match st.decoder.finish(flush_at_eof, &mut st.queue) {
                     Ok(()) => Some(End::Closed),

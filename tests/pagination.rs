@@ -1,0 +1,246 @@
+//! Pagination: pages and items across the recorded three pages, metadata and request id on
+//! each page, the next page fetched only on demand, and lists that would loop forever refused.
+
+#![cfg(feature = "bimpeai")]
+
+mod common;
+
+use agentwire::ErrorKind;
+use agentwire::mock::{Fixture, FixtureResponse};
+use common::setup;
+use futures_util::{StreamExt, TryStreamExt};
+use serde_json::json;
+
+#[tokio::test]
+async fn items_cross_every_page() {
+    let s = setup().await;
+    let ids: Vec<String> = s
+        .client
+        .agents()
+        .list()
+        .page(1)
+        .limit(2)
+        .paginate()
+        .items()
+        .map_ok(|a| a.id)
+        .try_collect()
+        .await
+        .expect("three pages");
+    assert_eq!(ids, ["a_1", "a_2", "a_3", "a_4", "a_5"]);
+    let pages: Vec<_> = s
+        .mock
+        .received("agents.list")
+        .iter()
+        .map(|r| r.query_map())
+        .collect();
+    assert_eq!(pages.len(), 3);
+    for (i, q) in pages.iter().enumerate() {
+        assert_eq!(
+            q.get("page").map(String::as_str),
+            Some((i + 1).to_string().as_str())
+        );
+        assert_eq!(
+            q.get("limit").map(String::as_str),
+            Some("2"),
+            "the size is kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_keep_their_metadata_and_request_id() {
+    let s = setup().await;
+    let pages: Vec<_> = s
+        .client
+        .agents()
+        .list()
+        .page(1)
+        .limit(2)
+        .paginate()
+        .pages()
+        .try_collect()
+        .await
+        .expect("three pages");
+    assert_eq!(pages.len(), 3);
+    let first = &pages[0];
+    let meta = first.meta().expect("meta");
+    assert_eq!(meta.total_count, 5);
+    assert_eq!(meta.page_count, 3);
+    assert_eq!(meta.current_page, 1);
+    assert_eq!(meta.limit, 2);
+    assert!(meta.has_next_page && !meta.has_previous_page);
+    assert_eq!(first.info().total, Some(5));
+    assert_eq!(first.info().page, Some(1));
+    assert!(first.has_next());
+    assert_eq!(first.request_id(), Some("req_agents_list_1"));
+    let last = &pages[2];
+    assert_eq!(last.info().page, Some(3));
+    assert!(!last.has_next());
+    assert_ne!(pages[1].request_id(), first.request_id());
+}
+
+#[tokio::test]
+async fn an_early_break_fetches_nothing_more() {
+    let s = setup().await;
+    let first_three: Vec<_> = s
+        .client
+        .agents()
+        .list()
+        .page(1)
+        .limit(2)
+        .paginate()
+        .items()
+        .take(3)
+        .try_collect()
+        .await
+        .expect("items");
+    assert_eq!(first_three.len(), 3);
+    assert_eq!(
+        s.mock.received("agents.list").len(),
+        2,
+        "page 3 was never asked for"
+    );
+
+    s.mock.reset();
+    let mut stream = std::pin::pin!(s.client.agents().list().page(1).limit(2).paginate().items());
+    let _one = stream.next().await;
+    assert_eq!(s.mock.received("agents.list").len(), 1);
+}
+
+#[tokio::test]
+async fn next_page_walks_by_hand_and_max_pages_stops() {
+    let s = setup().await;
+    let mut p = s.client.agents().list().page(1).limit(2).paginate();
+    let mut n = 0;
+    while let Some(page) = p.next_page().await.expect("page") {
+        n += page.items().len();
+    }
+    assert_eq!(n, 5);
+    assert!(p.next_page().await.expect("done").is_none(), "stays done");
+
+    s.mock.reset();
+    let pages: Vec<_> = s
+        .client
+        .agents()
+        .list()
+        .page(1)
+        .limit(2)
+        .paginate()
+        .max_pages(2)
+        .pages()
+        .try_collect()
+        .await
+        .expect("two pages");
+    assert_eq!(pages.len(), 2);
+    assert_eq!(s.mock.received("agents.list").len(), 2);
+}
+
+fn page(current: u64, ids: &[&str], has_next: bool) -> FixtureResponse {
+    let data: Vec<_> = ids
+        .iter()
+        .map(|id| json!({"id": id, "name": "n", "description": "d", "created_at": "t", "updated_at": "t"}))
+        .collect();
+    FixtureResponse::json(
+        200,
+        json!({"message": "ok", "data": data, "meta": {"total_count": 99, "page_count": 9,
+            "current_page": current, "limit": 2, "has_next_page": has_next, "has_previous_page": current > 1}}),
+    )
+}
+
+#[tokio::test]
+async fn a_page_that_does_not_advance_is_an_error_not_a_loop() {
+    let s = setup().await;
+    // Whatever page is asked for, the server answers "page 1, more follow".
+    s.mock.register(
+        Fixture::new(
+            "agents.list",
+            "GET",
+            "/agents",
+            page(1, &["a_1", "a_2"], true),
+        )
+        .with_query("limit", "7"),
+    );
+    let results: Vec<_> = s
+        .client
+        .agents()
+        .list()
+        .limit(7)
+        .paginate()
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(
+        results.len(),
+        2,
+        "one good page, then the error, then the end"
+    );
+    let err = results[1].as_ref().expect_err("stuck");
+    assert_eq!(err.kind(), &ErrorKind::Decode);
+    assert!(
+        err.message().contains("did not advance"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(s.mock.received("agents.list").len(), 2);
+}
+
+#[tokio::test]
+async fn an_empty_page_claiming_more_is_an_error() {
+    let s = setup().await;
+    s.mock.register(
+        Fixture::new("agents.list", "GET", "/agents", page(1, &[], true)).with_query("limit", "8"),
+    );
+    let results: Vec<_> = s
+        .client
+        .agents()
+        .list()
+        .limit(8)
+        .paginate()
+        .items()
+        .collect()
+        .await;
+    assert_eq!(results.len(), 1);
+    let err = results[0].as_ref().expect_err("empty page with more");
+    assert!(err.message().contains("empty page"), "{}", err.message());
+}
+
+#[tokio::test]
+async fn a_list_without_meta_is_a_single_page() {
+    let s = setup().await;
+    s.mock.register(
+        Fixture::new(
+            "agents.list",
+            "GET",
+            "/agents",
+            FixtureResponse::json(
+                200,
+                json!({"message": "ok", "data": [{"id": "a_9", "name": "n", "description": "d",
+                    "created_at": "t", "updated_at": "t"}]}),
+            ),
+        )
+        .with_query("limit", "9"),
+    );
+    let pages: Vec<_> = s
+        .client
+        .agents()
+        .list()
+        .limit(9)
+        .paginate()
+        .pages()
+        .try_collect()
+        .await
+        .expect("one page");
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].meta().is_none());
+    assert!(!pages[0].has_next());
+}
+
+#[tokio::test]
+async fn an_invalid_first_request_surfaces_on_the_first_fetch() {
+    let s = setup().await;
+    let mut p = s.client.conversations().list("").paginate();
+    let err = p.next_page().await.expect_err("empty agent id");
+    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.operation(), Some("conversations.list"));
+    assert!(s.mock.journal().is_empty(), "nothing was sent");
+}
