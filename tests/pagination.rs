@@ -244,3 +244,14 @@ async fn an_invalid_first_request_surfaces_on_the_first_fetch() {
     assert_eq!(err.operation(), Some("conversations.list"));
     assert!(s.mock.journal().is_empty(), "nothing was sent");
 }
+
+#[tokio::test]
+async fn a_finished_stream_can_be_polled_again() {
+    let s = setup().await;
+    let mut items = std::pin::pin!(s.client.agents().list().page(1).limit(2).paginate().items());
+    while items.next().await.is_some() {}
+    assert!(items.next().await.is_none(), "no panic, still the end");
+    let mut pages = std::pin::pin!(s.client.agents().list().page(1).limit(2).paginate().pages());
+    while pages.next().await.is_some() {}
+    assert!(pages.next().await.is_none());
+}

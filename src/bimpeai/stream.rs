@@ -178,8 +178,9 @@ impl MessageStreamBuilder {
             let events = open_resumable(opener, settings, self.after).await?;
             let platform = self.core.platform;
             let typed = events.map(move |item| item.and_then(|event| typed(platform, event)));
+            // Fused: polling again after the end answers `None` instead of panicking.
             Ok(MessageStream {
-                inner: typed.boxed(),
+                inner: typed.fuse().boxed(),
             })
         }
     }

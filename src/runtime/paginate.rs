@@ -331,20 +331,24 @@ where
 
     /// The pages as a stream; each is fetched when polled for.
     pub fn pages(self) -> impl Stream<Item = Result<Page<T, M>>> + Send + 'static {
-        futures_util::stream::unfold(Some(self), |state| async move {
-            let mut paginator = state?;
-            match paginator.next_page().await {
-                Ok(Some(page)) => Some((Ok(page), Some(paginator))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-            }
-        })
+        // Fused: polling again after the end answers `None` instead of panicking.
+        futures_util::StreamExt::fuse(futures_util::stream::unfold(
+            Some(self),
+            |state| async move {
+                let mut paginator = state?;
+                match paginator.next_page().await {
+                    Ok(Some(page)) => Some((Ok(page), Some(paginator))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        ))
     }
 
     /// The items of every page as one stream; pages are fetched as the items run out.
     pub fn items(self) -> impl Stream<Item = Result<T>> + Send + 'static {
         let state = (Some(self), VecDeque::new());
-        futures_util::stream::unfold(state, |(mut paginator, mut buffer)| async move {
+        let items = futures_util::stream::unfold(state, |(mut paginator, mut buffer)| async move {
             loop {
                 if let Some(item) = buffer.pop_front() {
                     return Some((Ok(item), (paginator, buffer)));
@@ -356,6 +360,7 @@ where
                     Err(e) => return Some((Err(e), (None, buffer))),
                 }
             }
-        })
+        });
+        futures_util::StreamExt::fuse(items)
     }
 }
