@@ -848,13 +848,16 @@ fn read_op(
         let schema = prm.get("schema").cloned().unwrap_or(Value::Null);
         let ty = param_type(&schema, schemas);
         let Some(ty) = ty else {
-            d.error(
-                pp,
-                opid,
-                format!(
-                    "parameter `{name}` needs a schema with a primitive type or an enum `$ref`"
-                ),
-            );
+            let inline_enum = schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|e| e.len() > 1);
+            let why = if inline_enum {
+                "its enum must be a named component schema (`$ref: '#/components/schemas/<Name>'`) so that it is open in Rust"
+            } else {
+                "it needs a schema with a primitive type or an enum `$ref`"
+            };
+            d.error(pp, opid, format!("parameter `{name}`: {why}"));
             continue;
         };
         let param = Param {

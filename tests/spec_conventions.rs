@@ -147,7 +147,7 @@ fn an_inline_enum_parameter_names_file_line_and_operation() {
     assert_eq!(
         errors,
         vec![format!(
-            "{FILE}:{line}: operation things.list: parameter `kind` needs a schema with a primitive type or an enum `$ref`"
+            "{FILE}:{line}: operation things.list: parameter `kind`: its enum must be a named component schema (`$ref: '#/components/schemas/<Name>'`) so that it is open in Rust"
         )]
     );
 }
