@@ -139,6 +139,7 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
     let table = emit::table(&spec);
     let client = emit::client(&spec);
     let wrappers = emit::wrappers(&spec);
+    let roundtrip = emit::roundtrip(&spec);
     let types_doc = format!(
         "The {} models, generated from `{rel}` (progenitor/typify). Response types accept unknown fields; enums are open.",
         spec.display_name
@@ -154,6 +155,7 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
         #table
         #client
         #wrappers
+        #roundtrip
     };
     let parsed: syn::File = syn::parse2(file)
         .map_err(|e| vec![format!("{rel}: generated code does not parse: {e}")])?;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::model::{AuthScheme, EnumDef, Op, ParamType, Shape, Spec, pascal, rust_ident};
+use super::model::{AuthScheme, EnumDef, Op, ParamType, Shape, Spec, pascal, rust_ident};
 
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
@@ -735,4 +735,30 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         }
     };
     (method, builder_item)
+}
+
+/// For the contract checks: decode a JSON value as the generated type of a component schema and
+/// encode it again, so that a check can see what the type would lose.
+pub fn roundtrip(spec: &Spec) -> TokenStream {
+    let arms = spec.schemas.iter().map(|name| {
+        let n = ident(name);
+        quote!(#name => rt::<types::#n>(value),)
+    });
+    quote! {
+        /// Decodes `value` as the model of component schema `name` and encodes it again;
+        /// `None` for a name the spec does not have.
+        #[cfg(feature = "contract")]
+        pub(crate) fn roundtrip(name: &str, value: &::serde_json::Value) -> Option<Result<::serde_json::Value, String>> {
+            fn rt<T: ::serde::de::DeserializeOwned + ::serde::Serialize>(
+                value: &::serde_json::Value,
+            ) -> Result<::serde_json::Value, String> {
+                let decoded: T = ::serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+                ::serde_json::to_value(&decoded).map_err(|e| e.to_string())
+            }
+            Some(match name {
+                #(#arms)*
+                _ => return None,
+            })
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::yaml::{Loaded, escape};
+use super::yaml::{Loaded, escape};
 
 /// Every extension the generator understands; any other `x-agentwire-*` key is an error.
 pub const KNOWN_EXTENSIONS: &[&str] = &[
@@ -68,6 +68,8 @@ pub struct Spec {
     pub enums: Vec<EnumDef>,
     /// Loose arrays: synthetic component name → item component name.
     pub loose: BTreeMap<String, String>,
+    /// Every component schema name.
+    pub schemas: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -596,6 +598,7 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             ops,
             enums,
             loose,
+            schemas: schemas.keys().cloned().collect(),
         })
     } else {
         Err(d.errors)

@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::model::Spec;
+use super::model::Spec;
 
 /// The spec for progenitor, and the synthetic `Nullable*` components with their Rust types.
 pub fn for_progenitor(value: &Value, spec: &Spec) -> (Value, Vec<(String, String)>) {

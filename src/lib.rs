@@ -48,3 +48,6 @@ pub mod bimpeai;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+
+#[cfg(feature = "contract")]
+pub mod contract;

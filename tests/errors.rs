@@ -49,11 +49,11 @@ async fn validation_errors_carry_field_errors() {
             field_errors: vec![
                 FieldError {
                     path: "name".into(),
-                    message: "required".into()
+                    message: "must not be empty".into()
                 },
                 FieldError {
                     path: "workflow_id".into(),
-                    message: "must be a string".into()
+                    message: "must not be empty".into()
                 },
             ]
         }
@@ -63,7 +63,7 @@ async fn validation_errors_carry_field_errors() {
     assert_eq!(err.code(), Some("validation_error"));
     assert_eq!(
         err.message(),
-        "name: required; workflow_id: must be a string"
+        "name: must not be empty; workflow_id: must not be empty"
     );
     assert_eq!(
         err.request_id(),

@@ -177,13 +177,13 @@ impl<C> fmt::Debug for ClientBuilder<C> {
     }
 }
 
-impl<C: PlatformClient> Default for ClientBuilder<C> {
+impl<C> Default for ClientBuilder<C> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C: PlatformClient> ClientBuilder<C> {
+impl<C> ClientBuilder<C> {
     /// A builder with every default.
     pub fn new() -> Self {
         ClientBuilder {
@@ -313,10 +313,8 @@ impl<C: PlatformClient> ClientBuilder<C> {
         self
     }
 
-    /// Checks the configuration and builds the client. Fails with `InvalidInput` on a missing
-    /// or empty credential, a bad URL or a bad header, before any request is sent.
-    pub fn build(self) -> Result<C> {
-        let platform = C::platform();
+    /// Checks the configuration and builds the shared core for `platform`.
+    pub(crate) fn build_core(self, platform: &'static Platform) -> Result<Arc<ClientCore>> {
         let invalid = |msg: String| Error::invalid_input(msg).with_platform(platform);
 
         for (credential, secret) in &self.credentials {
@@ -413,11 +411,20 @@ impl<C: PlatformClient> ClientBuilder<C> {
             backoff_cap: self.backoff_cap,
             max_retry_after: self.max_retry_after,
         };
-        Ok(C::from_core(Arc::new(ClientCore {
+        Ok(Arc::new(ClientCore {
             platform,
             config,
             http,
-        })))
+        }))
+    }
+}
+
+impl<C: PlatformClient> ClientBuilder<C> {
+    /// Checks the configuration and builds the client. Fails with `InvalidInput` on a missing
+    /// or empty credential, a bad URL or a bad header, before any request is sent.
+    pub fn build(self) -> Result<C> {
+        let platform = C::platform();
+        self.build_core(platform).map(C::from_core)
     }
 }
 

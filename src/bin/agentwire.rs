@@ -1,0 +1,321 @@
+//! `agentwire`: tools for spec authors and CI (feature `cli`).
+//!
+//! ```text
+//! agentwire contract check [--platform P] [--root DIR]
+//! agentwire contract record --platform P --base-url URL [--allow-writes] [--root DIR] [--out DIR]
+//! agentwire mock [--platform P] [--port N]
+//! agentwire spec lint [--root DIR]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use agentwire::contract::{self, Contract};
+use agentwire::mock::{self, Fixture, MockServer};
+use clap::{Args, Parser, Subcommand};
+
+/// Prints a line; a closed pipe (`agentwire contract check | head`) is not an error worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// As `say!`, on stderr.
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+use serde_json::{Map, Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "agentwire",
+    version,
+    about = "Spec and contract tools for agentwire"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check specs against fixtures, or record new fixtures from a live API.
+    Contract {
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
+    /// Serve the fixtures on loopback, one port per platform, for any client in any language.
+    Mock {
+        /// Only this platform.
+        #[arg(long)]
+        platform: Option<String>,
+        /// The first port (the next platforms take the following ones); 0 picks free ports.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Check the specs' conventions (openapi/README.md).
+    Spec {
+        #[command(subcommand)]
+        command: SpecCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContractCommand {
+    /// Check every fixture against its spec and generated types.
+    Check {
+        /// Only this platform.
+        #[arg(long)]
+        platform: Option<String>,
+        #[command(flatten)]
+        root: Root,
+    },
+    /// Replay the fixtures' requests against a live API and record its answers beside them.
+    Record(RecordArgs),
+}
+
+#[derive(Subcommand)]
+enum SpecCommand {
+    /// Report every convention problem with its file and line.
+    Lint {
+        #[command(flatten)]
+        root: Root,
+    },
+}
+
+#[derive(Args)]
+struct Root {
+    /// The repository root (holding openapi/ and fixtures/).
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+}
+
+#[derive(Args)]
+struct RecordArgs {
+    /// The platform to record.
+    #[arg(long)]
+    platform: String,
+    /// The live API's origin (the platform's path prefix is added).
+    #[arg(long)]
+    base_url: String,
+    /// Replay writes too (POST/PUT/PATCH/DELETE); by default only GETs are sent.
+    #[arg(long)]
+    allow_writes: bool,
+    #[command(flatten)]
+    root: Root,
+    /// Where to write the recorded fixtures (default: beside the originals).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            warn!("agentwire: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Contract {
+                command: ContractCommand::Check { platform, root },
+            } => check(platform.as_deref(), &root.root),
+            Command::Contract {
+                command: ContractCommand::Record(args),
+            } => record(args).await,
+            Command::Mock { platform, port } => serve(platform.as_deref(), port).await,
+            Command::Spec {
+                command: SpecCommand::Lint { root },
+            } => lint(&root.root),
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            warn!("agentwire: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn selected(platform: Option<&str>) -> Result<Vec<&'static str>, String> {
+    let all = contract::platforms();
+    match platform {
+        None => Ok(all),
+        Some(p) => all
+            .iter()
+            .find(|name| **name == p)
+            .map(|name| vec![*name])
+            .ok_or_else(|| format!("unknown platform {p:?}; this build has {all:?}")),
+    }
+}
+
+fn platform_table(name: &str) -> Result<&'static agentwire::Platform, String> {
+    match name {
+        #[cfg(feature = "bimpeai")]
+        "bimpeai" => Ok(&agentwire::bimpeai::PLATFORM),
+        other => Err(format!("platform {other:?} is not in this build")),
+    }
+}
+
+fn check(platform: Option<&str>, root: &Path) -> Result<bool, String> {
+    let mut ok = true;
+    let mut lines = Vec::new();
+    for p in selected(platform)? {
+        let report = contract::check_dir(root, p)?;
+        for f in &report.failures {
+            say!("FAIL {f}");
+        }
+        ok &= report.ok();
+        lines.push(report.summary());
+    }
+    for line in lines {
+        say!("{line}");
+    }
+    Ok(ok)
+}
+
+fn lint(root: &Path) -> Result<bool, String> {
+    let problems = contract::lint_dir(root)?;
+    for p in &problems {
+        say!("{p}");
+    }
+    say!("spec lint: {} problems", problems.len());
+    Ok(problems.is_empty())
+}
+
+async fn serve(platform: Option<&str>, port: u16) -> Result<bool, String> {
+    let mut servers = Vec::new();
+    for (i, name) in selected(platform)?.into_iter().enumerate() {
+        let table = platform_table(name)?;
+        let fixtures = mock::embedded_fixtures(table).map_err(|e| e.to_string())?;
+        let port = if port == 0 {
+            0
+        } else {
+            port.saturating_add(i as u16)
+        };
+        let server = MockServer::start_with(table, fixtures, port)
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+        say!("{name}: {}", server.platform_url());
+        servers.push(server);
+    }
+    say!("mock: serving {} platform(s); Ctrl-C stops", servers.len());
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    Ok(true)
+}
+
+/// The secrets the recorder sends, read from the environment, named by platform:
+/// `<PLATFORM>_API_KEY`, `<PLATFORM>_API_SECRET`, `<PLATFORM>_ACCESS_TOKEN`.
+fn credentials(platform: &str) -> Vec<(&'static str, String)> {
+    let upper = platform.to_ascii_uppercase();
+    [
+        ("api_key", "API_KEY"),
+        ("api_secret", "API_SECRET"),
+        ("access_token", "ACCESS_TOKEN"),
+    ]
+    .into_iter()
+    .filter_map(|(slot, var)| {
+        std::env::var(format!("{upper}_{var}"))
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| (slot, v))
+    })
+    .collect()
+}
+
+async fn record(args: RecordArgs) -> Result<bool, String> {
+    let table = platform_table(&args.platform)?;
+    let root = args.root.root.as_path();
+    let contract = Contract::from_dir(root, &args.platform)?;
+    let fixtures = contract::read_fixtures(root, &args.platform)?;
+    let secrets = credentials(&args.platform);
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("fixtures").join(&args.platform));
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let recorder = agentwire::contract::Recorder::new(table, &args.base_url, &secrets)?;
+
+    let (mut recorded, mut skipped, mut differences) = (0usize, 0usize, 0usize);
+    for fixture in &fixtures {
+        let Some(op) = table.operation(&fixture.operation) else {
+            say!("skip {}: unknown operation", fixture.file);
+            skipped += 1;
+            continue;
+        };
+        if op.stream.is_some() {
+            say!("skip {}: streams are not recorded", fixture.file);
+            skipped += 1;
+            continue;
+        }
+        if op.method.is_write() && !args.allow_writes {
+            say!("skip {}: a write (use --allow-writes)", fixture.file);
+            skipped += 1;
+            continue;
+        }
+        let answer = recorder.replay(op, fixture).await;
+        let status = answer.status;
+        let body = answer.body.clone();
+        let diffs = contract.differences(&fixture.operation, status, body.as_ref());
+        for d in &diffs {
+            say!(
+                "DIFF {} ({} {}): {d}",
+                fixture.file,
+                fixture.operation,
+                status
+            );
+        }
+        differences += diffs.len();
+        let stem = Path::new(&fixture.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| fixture.operation.clone());
+        let path = out_dir.join(format!("{stem}.recorded.json"));
+        let new = recorded_fixture(fixture, answer);
+        let text = serde_json::to_string_pretty(&new).map_err(|e| e.to_string())? + "\n";
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        say!("recorded {} -> {} ({status})", fixture.file, path.display());
+        recorded += 1;
+    }
+    say!(
+        "record: {} {recorded} recorded, {skipped} skipped, {differences} differences from the spec",
+        args.platform
+    );
+    Ok(differences == 0)
+}
+
+/// The original request (its test credentials untouched) with the live answer.
+fn recorded_fixture(original: &Fixture, answer: agentwire::contract::Recorded) -> Value {
+    let mut response = Map::new();
+    response.insert("status".into(), json!(answer.status));
+    response.insert("headers".into(), json!(answer.headers));
+    match (answer.body, answer.text) {
+        (Some(body), _) => {
+            response.insert("body".into(), body);
+        }
+        (None, Some(text)) => {
+            response.insert("text".into(), json!(text));
+        }
+        (None, None) => {}
+    }
+    json!({
+        "operation": original.operation,
+        "title": format!("recorded from the live API ({})", original.title.clone().unwrap_or_default()),
+        "request": original.request,
+        "response": Value::Object(response),
+    })
+}

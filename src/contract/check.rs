@@ -1,0 +1,784 @@
+//! The checks themselves: one [`Contract`] per platform (its spec read and converted once), run
+//! over fixtures into a [`Report`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::model::{self, Op, ParamType, Shape};
+use super::schema;
+use super::yaml::{self, escape};
+use crate::mock::{Fixture, FixtureResponse};
+use crate::sse::SseDecoder;
+
+/// Decodes a value as a named model and encodes it again (generated per platform).
+type RoundTrip = fn(&str, &Value) -> Option<Result<Value, String>>;
+
+fn roundtrip_for(platform: &str) -> Option<RoundTrip> {
+    match platform {
+        #[cfg(feature = "bimpeai")]
+        "bimpeai" => Some(crate::bimpeai::roundtrip),
+        _ => None,
+    }
+}
+
+/// One broken rule in one fixture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The fixture file (`fixtures/bimpeai/agents.list.json`).
+    pub fixture: String,
+    /// Where in the fixture, as a JSON pointer (`/response/body/data/0/status`).
+    pub pointer: String,
+    /// The rule: a JSON Schema keyword (`enum`, `required`, `type`, `additionalProperties`) or a
+    /// contract rule (`operation`, `path`, `parameter`, `status`, `roundtrip`, `event`, `coverage`).
+    pub rule: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} [{}] {}",
+            self.fixture, self.pointer, self.rule, self.message
+        )
+    }
+}
+
+/// The result of checking one platform.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The platform.
+    pub platform: String,
+    /// Operations with at least one success fixture.
+    pub covered: usize,
+    /// Operations in the spec.
+    pub total: usize,
+    /// Fixtures checked.
+    pub fixtures: usize,
+    /// Every failure, uncovered operations included.
+    pub failures: Vec<Failure>,
+}
+
+impl Report {
+    /// Whether everything passed and every operation is covered.
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty() && self.covered == self.total
+    }
+
+    /// The one-line summary CI prints.
+    pub fn summary(&self) -> String {
+        format!(
+            "contract: {} {}/{} operations, {} fixtures, {} failures",
+            self.platform,
+            self.covered,
+            self.total,
+            self.fixtures,
+            self.failures.len()
+        )
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for failure in &self.failures {
+            writeln!(f, "  {failure}")?;
+        }
+        write!(f, "{}", self.summary())
+    }
+}
+
+/// One difference between an answer and the spec, found by [`Contract::differences`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// Where in the body, as a JSON pointer.
+    pub pointer: String,
+    /// `new field`, `missing field`, `type change`, `unknown value`, `undeclared status`, ...
+    pub kind: String,
+    /// The details.
+    pub message: String,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}: {}", self.kind, self.pointer, self.message)
+    }
+}
+
+/// A platform's spec, read, checked and converted once.
+pub struct Contract {
+    platform: String,
+    file: String,
+    loaded: yaml::Loaded,
+    value: Value,
+    spec: model::Spec,
+    defs: Value,
+    roundtrip: Option<RoundTrip>,
+}
+
+impl fmt::Debug for Contract {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contract")
+            .field("platform", &self.platform)
+            .field("file", &self.file)
+            .field("operations", &self.spec.ops.len())
+            .finish()
+    }
+}
+
+/// Failures of one fixture, with the file name filled in.
+struct Sink<'f> {
+    fixture: &'f str,
+    failures: Vec<Failure>,
+}
+
+impl Sink<'_> {
+    fn fail(&mut self, pointer: impl Into<String>, rule: &str, message: impl Into<String>) {
+        self.failures.push(Failure {
+            fixture: self.fixture.to_string(),
+            pointer: pointer.into(),
+            rule: rule.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+impl Contract {
+    /// Reads a spec's text (`file` names it in messages). Fails with every convention error.
+    pub fn new(platform: &str, file: &str, text: &str) -> Result<Contract, String> {
+        let loaded = yaml::load(file, text)?;
+        let spec = model::read(&loaded).map_err(|errors| errors.join("\n"))?;
+        let defs = schema::defs(&loaded.value);
+        Ok(Contract {
+            platform: platform.to_string(),
+            file: file.to_string(),
+            value: loaded.value.clone(),
+            loaded,
+            spec,
+            defs,
+            roundtrip: roundtrip_for(platform),
+        })
+    }
+
+    /// Reads `openapi/<platform>.yaml` under `root`.
+    pub fn from_dir(root: &Path, platform: &str) -> Result<Contract, String> {
+        let rel = format!("openapi/{platform}.yaml");
+        let text = std::fs::read_to_string(root.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
+        Contract::new(platform, &rel, &text)
+    }
+
+    /// Checks every fixture and the coverage of every operation.
+    pub fn check(&self, fixtures: &[Fixture]) -> Report {
+        let mut failures = Vec::new();
+        let mut covered = BTreeSet::new();
+        for f in fixtures {
+            failures.extend(self.check_fixture(f));
+            if f.answers().iter().any(|a| a.status < 400) {
+                covered.insert(f.operation.clone());
+            }
+        }
+        for op in &self.spec.ops {
+            if !covered.contains(&op.id) {
+                failures.push(Failure {
+                    fixture: self.loaded.at(&op.pointer),
+                    pointer: op.pointer.clone(),
+                    rule: "coverage".into(),
+                    message: format!("operation {} has no success fixture", op.id),
+                });
+            }
+        }
+        let total = self.spec.ops.len();
+        Report {
+            platform: self.platform.clone(),
+            covered: self
+                .spec
+                .ops
+                .iter()
+                .filter(|o| covered.contains(&o.id))
+                .count(),
+            total,
+            fixtures: fixtures.len(),
+            failures,
+        }
+    }
+
+    /// Checks one fixture.
+    pub fn check_fixture(&self, f: &Fixture) -> Vec<Failure> {
+        let mut sink = Sink {
+            fixture: &f.file,
+            failures: Vec::new(),
+        };
+        let Some(op) = self.spec.ops.iter().find(|o| o.id == f.operation) else {
+            sink.fail(
+                "/operation",
+                "operation",
+                format!("the spec has no operation {}", f.operation),
+            );
+            return sink.failures;
+        };
+        self.check_request(op, f, &mut sink);
+        let answers: Vec<(String, &FixtureResponse)> = match &f.response {
+            Some(r) => vec![("/response".into(), r)],
+            None => f
+                .responses
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (format!("/responses/{i}"), r))
+                .collect(),
+        };
+        for (pointer, answer) in answers {
+            self.check_answer(op, &pointer, answer, &mut sink);
+        }
+        sink.failures
+    }
+
+    fn check_request(&self, op: &Op, f: &Fixture, sink: &mut Sink) {
+        let req = &f.request;
+        if !req.method.eq_ignore_ascii_case(&op.method) {
+            sink.fail(
+                "/request/method",
+                "method",
+                format!("{} is {}, not {}", op.id, op.method, req.method),
+            );
+        }
+        match self.route(&req.method, &req.path) {
+            Some(routed) if routed.id == op.id => {}
+            Some(routed) => sink.fail(
+                "/request/path",
+                "path",
+                format!(
+                    "{} {} routes to {}, not {}",
+                    req.method, req.path, routed.id, op.id
+                ),
+            ),
+            None => sink.fail(
+                "/request/path",
+                "path",
+                format!("{} does not fit {}'s path {}", req.path, op.id, op.path),
+            ),
+        }
+        if let Some(values) = template_values(&op.path, &req.path) {
+            for p in &op.path_params {
+                if let Some(v) = values.get(p.name.as_str())
+                    && let Err(e) = check_param_value(&p.ty, v, &self.spec)
+                {
+                    sink.fail(
+                        "/request/path",
+                        "parameter",
+                        format!("path parameter `{}`: {e}", p.name),
+                    );
+                }
+            }
+        }
+        for (name, value) in &req.query {
+            let qp = format!("/request/query/{}", escape(name));
+            match op.query.iter().find(|q| &q.name == name) {
+                None => sink.fail(
+                    qp,
+                    "parameter",
+                    format!("`{name}` is not a declared query parameter"),
+                ),
+                Some(q) => {
+                    if let Err(e) = check_param_value(&q.ty, value, &self.spec) {
+                        sink.fail(qp, "parameter", format!("`{name}`: {e}"));
+                    }
+                }
+            }
+        }
+        for q in op.query.iter().filter(|q| q.required) {
+            if !req.query.contains_key(&q.name) {
+                sink.fail(
+                    "/request/query",
+                    "required",
+                    format!("required query parameter `{}` is missing", q.name),
+                );
+            }
+        }
+        for (i, prm) in self
+            .op_value(op)
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let is_required_header = prm.get("in").and_then(Value::as_str) == Some("header")
+                && prm.get("required").and_then(Value::as_bool) == Some(true);
+            if is_required_header {
+                let name = prm
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if !req.headers.contains_key(&name) {
+                    sink.fail(
+                        "/request/headers",
+                        "required",
+                        format!("required header `{name}` is missing (parameter {i})"),
+                    );
+                }
+            }
+        }
+        let body = req.body.as_ref().filter(|b| !b.is_null());
+        match (&op.body, body) {
+            (Some(decl), Some(body)) => {
+                let schema = self
+                    .op_value(op)
+                    .pointer("/requestBody/content/application~1json/schema")
+                    .cloned()
+                    .unwrap_or(Value::Bool(true));
+                self.validate(&schema, body, "/request/body", sink);
+                if let Some(name) = decl.type_name.strip_prefix("types::") {
+                    self.roundtrip_check(name, body, "/request/body", sink);
+                }
+            }
+            (Some(decl), None) if decl.required => {
+                sink.fail(
+                    "/request/body",
+                    "required",
+                    format!("{} requires a request body", op.id),
+                );
+            }
+            (None, Some(_)) if !op.hand_written => {
+                sink.fail(
+                    "/request/body",
+                    "body",
+                    format!("{} takes no request body", op.id),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn check_answer(&self, op: &Op, pointer: &str, answer: &FixtureResponse, sink: &mut Sink) {
+        let Some(response) = self.declared_response(op, answer.status) else {
+            sink.fail(
+                format!("{pointer}/status"),
+                "status",
+                format!("{} does not declare status {}", op.id, answer.status),
+            );
+            return;
+        };
+        if answer.status >= 400 {
+            // Gateways answer HTML pages; only a JSON body is held to the error schema.
+            if let Some(body) = &answer.body {
+                match response.pointer("/content/application~1json/schema") {
+                    Some(schema) => {
+                        self.validate(&schema.clone(), body, &format!("{pointer}/body"), sink)
+                    }
+                    None => sink.fail(
+                        format!("{pointer}/body"),
+                        "content",
+                        format!("status {} declares no JSON body", answer.status),
+                    ),
+                }
+            }
+            return;
+        }
+        if let Some(sse) = &answer.sse {
+            self.check_events(op, pointer, &sse.chunks().concat(), sink);
+            return;
+        }
+        let body = answer.body.clone().unwrap_or(Value::Null);
+        let body_pointer = format!("{pointer}/body");
+        let result_schema = response
+            .pointer("/content/application~1json/schema")
+            .cloned();
+        let envelope = self.spec.envelope.as_ref().filter(|_| op.enveloped);
+        match envelope {
+            Some(env) => {
+                let mut properties = serde_json::Map::new();
+                for member in &env.required {
+                    properties.insert(member.clone(), json!({}));
+                }
+                let data_schema = match (&op.result, &result_schema) {
+                    (Shape::Empty, _) | (_, None) => json!({"type": "null"}),
+                    (_, Some(s)) => s.clone(),
+                };
+                properties.insert(env.data.clone(), data_schema);
+                let mut required: Vec<String> = env.required.clone();
+                if op.result != Shape::Empty {
+                    required.push(env.data.clone());
+                }
+                if let Some(style) = op
+                    .pagination
+                    .as_ref()
+                    .and_then(|(s, _)| self.spec.page_styles.get(s))
+                {
+                    let meta = style
+                        .meta_schema
+                        .as_ref()
+                        .map(|m| json!({"$ref": format!("#/components/schemas/{m}")}))
+                        .unwrap_or(json!({}));
+                    properties.insert(env.meta.clone(), meta);
+                }
+                let wrapped =
+                    json!({"type": "object", "required": required, "properties": properties});
+                self.validate(&wrapped, &body, &body_pointer, sink);
+                if let Some(data) = body.get(&env.data) {
+                    self.roundtrip_result(
+                        result_schema.as_ref(),
+                        data,
+                        &format!("{body_pointer}/{}", escape(&env.data)),
+                        sink,
+                    );
+                }
+                if let (Some(meta), Some(name)) = (
+                    body.get(&env.meta),
+                    op.pagination
+                        .as_ref()
+                        .and_then(|(s, _)| self.spec.page_styles.get(s))
+                        .and_then(|s| s.meta_schema.as_ref()),
+                ) {
+                    self.roundtrip_check(
+                        name,
+                        meta,
+                        &format!("{body_pointer}/{}", escape(&env.meta)),
+                        sink,
+                    );
+                }
+            }
+            None => match (&op.result, &result_schema) {
+                (Shape::Empty, _) => {
+                    if !body.is_null() {
+                        sink.fail(
+                            body_pointer,
+                            "body",
+                            format!("{} declares no response body", op.id),
+                        );
+                    }
+                }
+                (_, Some(s)) => {
+                    self.validate(s, &body, &body_pointer, sink);
+                    self.roundtrip_result(Some(s), &body, &body_pointer, sink);
+                }
+                (_, None) => {}
+            },
+        }
+    }
+
+    fn check_events(&self, op: &Op, pointer: &str, text: &str, sink: &mut Sink) {
+        let Some(stream) = &op.stream else {
+            sink.fail(
+                format!("{pointer}/sse"),
+                "content",
+                format!("{} is not a stream", op.id),
+            );
+            return;
+        };
+        let mut decoder = SseDecoder::new();
+        let mut events = Vec::new();
+        let decoded = decoder
+            .feed(text.as_bytes(), &mut events)
+            .and_then(|()| decoder.finish(stream.flush_at_eof, &mut events));
+        if let Err(e) = decoded {
+            sink.fail(format!("{pointer}/sse"), "event", e.to_string());
+            return;
+        }
+        for (i, event) in events.iter().enumerate() {
+            let ep = format!("{pointer}/sse#event{i}");
+            let Some(schema_name) = stream.events.get(event.name()) else {
+                sink.fail(
+                    ep,
+                    "event",
+                    format!("event type `{}` is not declared", event.name()),
+                );
+                continue;
+            };
+            let data: Value = match serde_json::from_str(&event.data) {
+                Ok(v) => v,
+                Err(e) => {
+                    sink.fail(ep, "event", format!("event data is not JSON: {e}"));
+                    continue;
+                }
+            };
+            let schema = json!({"$ref": format!("#/components/schemas/{schema_name}")});
+            self.validate(&schema, &data, &ep, sink);
+            self.roundtrip_check(schema_name, &data, &ep, sink);
+        }
+    }
+
+    /// Compares a live (or any) answer with the spec: fields the spec does not name, fields it
+    /// requires that are missing, type changes, unknown enum values, undeclared statuses.
+    pub fn differences(
+        &self,
+        operation: &str,
+        status: u16,
+        body: Option<&Value>,
+    ) -> Vec<Difference> {
+        let Some(op) = self.spec.ops.iter().find(|o| o.id == operation) else {
+            return vec![Difference {
+                pointer: String::new(),
+                kind: "unknown operation".into(),
+                message: format!("the spec has no operation {operation}"),
+            }];
+        };
+        let answer = FixtureResponse {
+            status,
+            headers: BTreeMap::new(),
+            body: body.cloned(),
+            text: None,
+            sse: None,
+            end: None,
+            delay_ms: None,
+        };
+        let mut sink = Sink {
+            fixture: "",
+            failures: Vec::new(),
+        };
+        self.check_answer(op, "", &answer, &mut sink);
+        sink.failures
+            .into_iter()
+            .map(|f| Difference {
+                pointer: f
+                    .pointer
+                    .strip_prefix("/body")
+                    .unwrap_or(&f.pointer)
+                    .to_string(),
+                kind: match f.rule.as_str() {
+                    "additionalProperties" => "new field",
+                    "required" => "missing field",
+                    "type" => "type change",
+                    "enum" | "const" => "unknown value",
+                    "status" => "undeclared status",
+                    "roundtrip" => "lost in decoding",
+                    other => other,
+                }
+                .into(),
+                message: f.message,
+            })
+            .collect()
+    }
+
+    fn op_value(&self, op: &Op) -> &Value {
+        self.value.pointer(&op.pointer).unwrap_or(&Value::Null)
+    }
+
+    /// The response object declared for `status`: the exact code first, then its class (`4XX`).
+    fn declared_response(&self, op: &Op, status: u16) -> Option<Value> {
+        let responses = self.op_value(op).get("responses")?;
+        let class = format!("{}XX", status / 100);
+        let response = responses
+            .get(status.to_string())
+            .or_else(|| responses.get(&class))?;
+        match response.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let name = r.strip_prefix("#/components/responses/")?;
+                self.value
+                    .pointer(&format!("/components/responses/{}", escape(name)))
+                    .cloned()
+            }
+            None => Some(response.clone()),
+        }
+    }
+
+    /// The operation whose method and path template fit, literal segments first.
+    fn route(&self, method: &str, path: &str) -> Option<&Op> {
+        self.spec
+            .ops
+            .iter()
+            .filter(|o| o.method.eq_ignore_ascii_case(method))
+            .filter_map(|o| literal_score(&o.path, path).map(|score| (score, o)))
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, o)| o)
+    }
+
+    fn validate(&self, schema: &Value, instance: &Value, base: &str, sink: &mut Sink) {
+        let doc = schema::document(schema::convert(schema), &self.defs);
+        let validator = match jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&doc)
+        {
+            Ok(v) => v,
+            Err(e) => {
+                sink.fail(
+                    base,
+                    "schema",
+                    format!("the spec's schema does not compile: {e}"),
+                );
+                return;
+            }
+        };
+        for error in validator.iter_errors(instance) {
+            let schema_path = error.schema_path().to_string();
+            let rule = schema_path
+                .rsplit('/')
+                .next()
+                .unwrap_or("schema")
+                .to_string();
+            let pointer = format!("{base}{}", error.instance_path());
+            sink.fail(pointer, &rule, error.to_string());
+        }
+    }
+
+    fn roundtrip_result(
+        &self,
+        schema: Option<&Value>,
+        data: &Value,
+        pointer: &str,
+        sink: &mut Sink,
+    ) {
+        let Some(schema) = schema else { return };
+        if let Some(name) = ref_name(schema) {
+            self.roundtrip_check(name, data, pointer, sink);
+        } else if let (Some(item), Some(list)) =
+            (schema.get("items").and_then(ref_name), data.as_array())
+        {
+            for (i, element) in list.iter().enumerate() {
+                self.roundtrip_check(item, element, &format!("{pointer}/{i}"), sink);
+            }
+        }
+    }
+
+    fn roundtrip_check(&self, name: &str, value: &Value, pointer: &str, sink: &mut Sink) {
+        let Some(roundtrip) = self.roundtrip else {
+            return;
+        };
+        match roundtrip(name, value) {
+            None => {}
+            Some(Err(e)) => sink.fail(
+                pointer,
+                "roundtrip",
+                format!("does not decode as {name}: {e}"),
+            ),
+            Some(Ok(again)) => {
+                if let Some((at, what)) = difference(value, &again, "") {
+                    sink.fail(
+                        format!("{pointer}{at}"),
+                        "roundtrip",
+                        format!("{name} does not keep it: {what}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn ref_name(schema: &Value) -> Option<&str> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+}
+
+/// The first place where `actual` (decoded and encoded again) lost what `expected` said. Null
+/// and absent are equal, an absent list equals `[]`, and a list may have dropped non-object
+/// placeholders.
+fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, String)> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let p = format!("{at}/{}", escape(k));
+                match a.get(k) {
+                    None if ev.is_null() || ev.as_array().is_some_and(Vec::is_empty) => {}
+                    None => return Some((p, "the field is dropped".into())),
+                    Some(av) => {
+                        if let Some(d) = difference(ev, av, &p) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            None
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            let kept: Vec<&Value> = if e.len() != a.len() && a.iter().all(Value::is_object) {
+                e.iter().filter(|v| v.is_object()).collect()
+            } else {
+                e.iter().collect()
+            };
+            if kept.len() != a.len() {
+                return Some((
+                    at.to_string(),
+                    format!("{} entries became {}", e.len(), a.len()),
+                ));
+            }
+            kept.iter()
+                .zip(a)
+                .enumerate()
+                .find_map(|(i, (ev, av))| difference(ev, av, &format!("{at}/{i}")))
+        }
+        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => None,
+        (Value::Array(e), Value::Null) if e.is_empty() => None,
+        (e, a) if e == a => None,
+        (e, a) => Some((at.to_string(), format!("{e} became {a}"))),
+    }
+}
+
+/// How many literal segments of `template` `path` matches, if it fits.
+fn literal_score(template: &str, path: &str) -> Option<usize> {
+    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut literals = 0;
+    for (ts, ps) in t.iter().zip(&p) {
+        if ts.starts_with('{') && ts.ends_with('}') {
+            if ps.is_empty() {
+                return None;
+            }
+        } else if ts == ps {
+            literals += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(literals)
+}
+
+/// The values of a path's template variables.
+fn template_values<'p>(template: &'p str, path: &'p str) -> Option<BTreeMap<&'p str, &'p str>> {
+    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    Some(
+        t.iter()
+            .zip(&p)
+            .filter_map(|(ts, ps)| {
+                ts.strip_prefix('{')
+                    .and_then(|s| s.strip_suffix('}'))
+                    .map(|name| (name, *ps))
+            })
+            .collect(),
+    )
+}
+
+fn check_param_value(ty: &ParamType, value: &str, spec: &model::Spec) -> Result<(), String> {
+    match ty {
+        ParamType::String => Ok(()),
+        ParamType::Integer => value
+            .parse::<i64>()
+            .map(|_| ())
+            .map_err(|_| format!("{value:?} is not an integer")),
+        ParamType::Number => value
+            .parse::<f64>()
+            .map(|_| ())
+            .map_err(|_| format!("{value:?} is not a number")),
+        ParamType::Boolean => match value {
+            "true" | "false" => Ok(()),
+            _ => Err(format!("{value:?} is not `true` or `false`")),
+        },
+        ParamType::Enum(name) => {
+            let values = spec
+                .enums
+                .iter()
+                .find(|e| &e.name == name)
+                .map(|e| e.values.clone())
+                .unwrap_or_default();
+            if values.iter().any(|v| v == value) {
+                Ok(())
+            } else {
+                Err(format!("{value:?} is not one of {name} {values:?}"))
+            }
+        }
+        ParamType::Array(inner) => value
+            .split(',')
+            .try_for_each(|v| check_param_value(inner, v, spec)),
+    }
+}

@@ -1,0 +1,157 @@
+//! Replays fixtures' requests against a live API (`agentwire contract record`): the one request
+//! path sends them with the configured credentials, and the answers come back with every secret
+//! replaced by `***` — in headers and in bodies — before anything is written.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::mock::Fixture;
+use crate::runtime::config::{ClientBuilder, ClientCore};
+use crate::runtime::operation::{Operation, Platform};
+use crate::runtime::options::CallOptions;
+use crate::runtime::send::{Request, send};
+
+/// Response headers worth keeping in a fixture; the rest (cookies, tracing) are dropped.
+const KEPT_HEADERS: &[&str] = &[
+    "content-type",
+    "x-request-id",
+    "retry-after",
+    "retry-after-ms",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+];
+
+/// What the live API answered, secrets already removed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Recorded {
+    /// The status (0 when no answer came).
+    pub status: u16,
+    /// The kept headers.
+    pub headers: BTreeMap<String, String>,
+    /// The body, when it was JSON.
+    pub body: Option<Value>,
+    /// The body, when it was not JSON (or the transport error, when no answer came).
+    pub text: Option<String>,
+}
+
+/// Sends fixtures' requests to a live API.
+pub struct Recorder {
+    core: Arc<ClientCore>,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("secrets", &self.secrets.len())
+            .finish()
+    }
+}
+
+impl Recorder {
+    /// A recorder for `platform` at `base_url`, with credentials by slot (`api_key`,
+    /// `api_secret`, `access_token`). No retries: each request is sent once.
+    pub fn new(
+        platform: &'static Platform,
+        base_url: &str,
+        credentials: &[(&str, String)],
+    ) -> Result<Self, String> {
+        let mut builder = ClientBuilder::<()>::new().base_url(base_url).max_retries(0);
+        for (slot, value) in credentials {
+            builder = match *slot {
+                "api_key" => builder.api_key(value.clone()),
+                "api_secret" => builder.api_secret(value.clone()),
+                "access_token" => builder.access_token(value.clone()),
+                other => return Err(format!("unknown credential {other}")),
+            };
+        }
+        let core = builder.build_core(platform).map_err(|e| e.to_string())?;
+        Ok(Recorder {
+            core,
+            secrets: credentials
+                .iter()
+                .map(|(_, v)| v.clone())
+                .filter(|v| v.len() >= 4)
+                .collect(),
+        })
+    }
+
+    /// Sends `fixture`'s request for `op` and returns the redacted answer.
+    pub async fn replay(&self, op: &'static Operation, fixture: &Fixture) -> Recorded {
+        let mut req = Request::new(
+            op,
+            fixture.request.path.clone(),
+            CallOptions::new().max_retries(0),
+        );
+        for (name, value) in &fixture.request.query {
+            req.push_query(name.clone(), value.clone());
+        }
+        if let Some(body) = fixture.request.body.as_ref().filter(|b| !b.is_null()) {
+            req = match req.json(body) {
+                Ok(r) => r,
+                Err(e) => return self.no_answer(e.to_string()),
+            };
+        }
+        match send(&self.core, &req).await {
+            Ok(raw) => self.redacted(raw.status.as_u16(), &raw.headers, &raw.body),
+            Err(e) => match (e.status(), e.headers(), e.body()) {
+                (Some(status), Some(headers), Some(body)) => {
+                    self.redacted(status.as_u16(), headers, body)
+                }
+                _ => self.no_answer(e.to_string()),
+            },
+        }
+    }
+
+    fn no_answer(&self, why: String) -> Recorded {
+        Recorded {
+            status: 0,
+            headers: BTreeMap::new(),
+            body: None,
+            text: Some(self.scrub(&why)),
+        }
+    }
+
+    fn redacted(&self, status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Recorded {
+        let headers = KEPT_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = headers.get(*name)?.to_str().ok()?;
+                Some((name.to_string(), self.scrub(value)))
+            })
+            .collect();
+        let (body, text) = match serde_json::from_slice::<Value>(body) {
+            Ok(mut json) => {
+                self.scrub_json(&mut json);
+                (Some(json), None)
+            }
+            Err(_) if body.is_empty() => (None, None),
+            Err(_) => (None, Some(self.scrub(&String::from_utf8_lossy(body)))),
+        };
+        Recorded {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_string(), |acc, secret| {
+            acc.replace(secret.as_str(), "***")
+        })
+    }
+
+    fn scrub_json(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => *s = self.scrub(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.scrub_json(v)),
+            _ => {}
+        }
+    }
+}
