@@ -414,62 +414,41 @@ async fn budget_exhausted_by_503_after_a_message() {
     .await;
 }
 
+/// Opens a stream whose endpoint always answers 503, with a budget of `n`: the open fails with
+/// Unavailable after n + 1 attempts and n backoff sleeps, each within the 8 s cap.
+async fn open_against_503(n: u32) {
+    let (mock, client, clock) = setup().await;
+    mock.register(stream_fixture(FixtureResponse::json(
+        503,
+        json!({"message": "down", "code": "internal_error"}),
+    )));
+    let err = client
+        .conversations()
+        .messages()
+        .stream("a_1", "cv_1")
+        .max_retries(n)
+        .open()
+        .await
+        .expect_err("every connection fails");
+    assert_eq!(*err.kind(), ErrorKind::Unavailable, "{err:?}");
+    assert_eq!(err.operation(), Some(STREAM));
+    assert_eq!(mock.received(STREAM).len(), n as usize + 1);
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), n as usize, "{sleeps:?}");
+    assert!(
+        sleeps.iter().all(|s| *s <= Duration::from_secs(8)),
+        "{sleeps:?}"
+    );
+}
+
 #[tokio::test]
 async fn open_fails_after_budget_of_503s() {
-    within(async {
-        let (mock, client, clock) = setup().await;
-        mock.register(stream_fixture(FixtureResponse::json(
-            503,
-            json!({"message": "down", "code": "internal_error"}),
-        )));
-        let n = 4;
-        let err = client
-            .conversations()
-            .messages()
-            .stream("a_1", "cv_1")
-            .max_retries(n)
-            .open()
-            .await
-            .expect_err("every connection fails");
-        assert_eq!(*err.kind(), ErrorKind::Unavailable, "{err:?}");
-        assert_eq!(err.operation(), Some(STREAM));
-        assert_eq!(mock.received(STREAM).len(), n as usize + 1);
-        let sleeps = clock.sleeps();
-        assert_eq!(sleeps.len(), n as usize, "{sleeps:?}");
-        assert!(
-            sleeps.iter().all(|s| *s <= Duration::from_secs(8)),
-            "{sleeps:?}"
-        );
-    })
-    .await;
+    within(open_against_503(4)).await;
 }
 
 #[tokio::test]
 async fn backoff_stays_within_eight_seconds_over_a_long_budget() {
-    within(async {
-        let (mock, client, clock) = setup().await;
-        mock.register(stream_fixture(FixtureResponse::json(
-            503,
-            json!({"message": "down", "code": "internal_error"}),
-        )));
-        let n = 12;
-        let err = client
-            .conversations()
-            .messages()
-            .stream("a_1", "cv_1")
-            .max_retries(n)
-            .open()
-            .await
-            .expect_err("every connection fails");
-        assert_eq!(*err.kind(), ErrorKind::Unavailable);
-        let sleeps = clock.sleeps();
-        assert_eq!(sleeps.len(), n as usize);
-        assert!(
-            sleeps.iter().all(|s| *s <= Duration::from_secs(8)),
-            "{sleeps:?}"
-        );
-    })
-    .await;
+    within(open_against_503(12)).await;
 }
 
 // ---------------------------------------------------------------------------------------------

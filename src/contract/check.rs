@@ -11,6 +11,7 @@ use super::model::{self, Op, ParamType, Shape};
 use super::schema;
 use super::yaml::{self, escape};
 use crate::mock::{Fixture, FixtureResponse};
+use crate::runtime::operation::match_template;
 use crate::sse::SseDecoder;
 
 /// Decodes a value as a named model and encodes it again (generated per platform).
@@ -260,7 +261,8 @@ impl Contract {
                 format!("{} does not fit {}'s path {}", req.path, op.id, op.path),
             ),
         }
-        if let Some(values) = template_values(&op.path, &req.path) {
+        if let Some((_, values)) = match_template(&op.path, &req.path) {
+            let values: BTreeMap<&str, &str> = values.into_iter().collect();
             for p in &op.path_params {
                 if let Some(v) = values.get(p.name.as_str())
                     && let Err(e) = check_param_value(&p.ty, v, &self.spec)
@@ -581,7 +583,7 @@ impl Contract {
             .ops
             .iter()
             .filter(|o| o.method.eq_ignore_ascii_case(method))
-            .filter_map(|o| literal_score(&o.path, path).map(|score| (score, o)))
+            .filter_map(|o| match_template(&o.path, path).map(|(score, _)| (score, o)))
             .max_by_key(|(score, _)| *score)
             .map(|(_, o)| o)
     }
@@ -706,47 +708,6 @@ fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, Str
         (e, a) if e == a => None,
         (e, a) => Some((at.to_string(), format!("{e} became {a}"))),
     }
-}
-
-/// How many literal segments of `template` `path` matches, if it fits.
-fn literal_score(template: &str, path: &str) -> Option<usize> {
-    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut literals = 0;
-    for (ts, ps) in t.iter().zip(&p) {
-        if ts.starts_with('{') && ts.ends_with('}') {
-            if ps.is_empty() {
-                return None;
-            }
-        } else if ts == ps {
-            literals += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(literals)
-}
-
-/// The values of a path's template variables.
-fn template_values<'p>(template: &'p str, path: &'p str) -> Option<BTreeMap<&'p str, &'p str>> {
-    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
-    Some(
-        t.iter()
-            .zip(&p)
-            .filter_map(|(ts, ps)| {
-                ts.strip_prefix('{')
-                    .and_then(|s| s.strip_suffix('}'))
-                    .map(|name| (name, *ps))
-            })
-            .collect(),
-    )
 }
 
 fn check_param_value(ty: &ParamType, value: &str, spec: &model::Spec) -> Result<(), String> {

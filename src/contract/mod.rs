@@ -51,13 +51,7 @@ pub fn check_dir(root: &Path, platform: &str) -> Result<Report, String> {
 
 /// The fixtures of a platform under `root`, sorted by file name.
 pub fn read_fixtures(root: &Path, platform: &str) -> Result<Vec<Fixture>, String> {
-    let dir = root.join("fixtures").join(platform);
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
+    let paths = files(&root.join("fixtures").join(platform), &["json"])?;
     let mut fixtures = Vec::with_capacity(paths.len());
     for path in paths {
         let name = format!(
@@ -75,13 +69,7 @@ pub fn read_fixtures(root: &Path, platform: &str) -> Result<Vec<Fixture>, String
 /// Checks the conventions of every `openapi/*.yaml` under `root`; the problems, each starting
 /// with `file:line`.
 pub fn lint_dir(root: &Path) -> Result<Vec<String>, String> {
-    let dir = root.join("openapi");
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    paths.sort();
+    let paths = files(&root.join("openapi"), &["yaml", "yml"])?;
     let mut problems = Vec::new();
     for path in paths {
         let rel = format!(
@@ -101,4 +89,18 @@ pub fn lint_dir(root: &Path) -> Result<Vec<String>, String> {
         }
     }
     Ok(problems)
+}
+
+/// The files of `dir` with one of `extensions`, sorted.
+fn files(dir: &Path, extensions: &[&str]) -> Result<Vec<std::path::PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| extensions.iter().any(|e| x == *e))
+        })
+        .collect();
+    paths.sort();
+    Ok(paths)
 }

@@ -40,7 +40,7 @@ use serde_json::{Value, json};
 
 pub use fixture::{Fixture, FixtureRequest, FixtureResponse, SseBody};
 
-use crate::runtime::operation::{Operation, Platform};
+use crate::runtime::operation::{Operation, Platform, match_template};
 
 /// One request the mock received.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,35 +257,13 @@ pub fn route(
             continue;
         };
         let rel = if rel.is_empty() { "/" } else { rel };
-        if let Some(literals) = template_match(op.path, rel)
+        if let Some((literals, _)) = match_template(op.path, rel)
             && best.as_ref().is_none_or(|(score, _, _)| literals > *score)
         {
             best = Some((literals, op, rel.to_owned()));
         }
     }
     best.map(|(_, op, rel)| (op, rel))
-}
-
-/// The number of literal segments if `path` fits `template`.
-fn template_match(template: &str, path: &str) -> Option<usize> {
-    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut literals = 0;
-    for (ts, ps) in t.iter().zip(&p) {
-        if ts.starts_with('{') && ts.ends_with('}') {
-            if ps.is_empty() {
-                return None;
-            }
-        } else if ts == ps {
-            literals += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(literals)
 }
 
 fn subset(named: &Value, actual: &Value) -> bool {

@@ -253,9 +253,55 @@ pub struct Operation {
     pub omit_headers: &'static [&'static str],
 }
 
+/// Matches a concrete path against a path template (`/agents/{agent_id}`): the value of each
+/// template variable, in order, and the number of literal segments that matched (routing prefers
+/// the template with the most, so `/workflows/clone` beats `/workflows/{workflow_id}`). `None`
+/// when the path does not fit or a variable's segment is empty.
+pub(crate) fn match_template<'p>(
+    template: &'p str,
+    path: &'p str,
+) -> Option<(usize, Vec<(&'p str, &'p str)>)> {
+    let t: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut literals = 0;
+    let mut values = Vec::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(_) if ps.is_empty() => return None,
+            Some(name) => values.push((name, *ps)),
+            None if ts == ps => literals += 1,
+            None => return None,
+        }
+    }
+    Some((literals, values))
+}
+
 impl Operation {
     /// Whether an attempt that may have reached the server can be re-sent.
     pub fn resend_safe(&self) -> bool {
         !self.method.is_write() || self.retry_safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_template;
+
+    #[test]
+    fn literals_count_and_variables_bind() {
+        assert_eq!(
+            match_template("/workflows/clone", "/workflows/clone"),
+            Some((2, vec![]))
+        );
+        assert_eq!(
+            match_template("/workflows/{workflow_id}", "/workflows/clone"),
+            Some((1, vec![("workflow_id", "clone")]))
+        );
+        assert_eq!(match_template("/agents/{agent_id}", "/agents/"), None);
+        assert_eq!(match_template("/agents/{agent_id}", "/agents/a/b"), None);
+        assert_eq!(match_template("/agents", "/workflows"), None);
     }
 }
