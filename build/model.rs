@@ -513,6 +513,27 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         check_schema(schema, &p, None, true, &schemas, &mut loose, &mut d);
     }
 
+    // Root tags: each named once, with a description.
+    let mut declared_tags = BTreeSet::new();
+    for (i, t) in root
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let tp = format!("/tags/{i}");
+        match (get_str(t, "name"), get_str(t, "description")) {
+            (Some(name), Some(_)) => {
+                if !declared_tags.insert(name.clone()) {
+                    d.error(&tp, None, format!("tag `{name}` is declared twice"));
+                }
+            }
+            (Some(name), None) => d.error(&tp, None, format!("tag `{name}` needs a description")),
+            (None, _) => d.error(&tp, None, "a root tag needs a `name`"),
+        }
+    }
+
     // Operations.
     let mut ops = Vec::new();
     let mut seen_ids = BTreeMap::new();
@@ -566,6 +587,7 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
                 writes_retry_safe,
                 &resolve_security,
                 &mut loose,
+                &declared_tags,
                 &mut d,
             ) {
                 if let Some(prev) = seen_ids.insert(op.id.clone(), p.clone()) {
@@ -777,6 +799,7 @@ fn read_op(
     writes_retry_safe: bool,
     resolve_security: &SecurityResolver,
     loose: &mut BTreeMap<String, String>,
+    declared_tags: &BTreeSet<String>,
     d: &mut Diagnostics,
 ) -> Option<Op> {
     let id = match op.get("operationId").and_then(Value::as_str) {
@@ -805,6 +828,24 @@ fn read_op(
         );
     }
     let opid = Some(id.as_str());
+
+    // One tag per operation: its top-level group, declared at the root (documentation tools and
+    // other generators group by it).
+    let group = id.split('.').next().unwrap_or_default();
+    let tags = str_list(op.get("tags"));
+    if tags.len() != 1 || tags[0] != group {
+        d.error(
+            &format!("{p}/tags"),
+            opid,
+            format!("operations have exactly one tag, their top-level group: `tags: [{group}]`"),
+        );
+    } else if !declared_tags.contains(group) {
+        d.error(
+            &format!("{p}/tags"),
+            opid,
+            format!("tag `{group}` is not declared in the root `tags` list (with a description)"),
+        );
+    }
 
     let host = match op.get("x-agentwire-host").and_then(Value::as_str) {
         None => 0,

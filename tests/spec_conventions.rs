@@ -26,10 +26,14 @@ servers:
     x-agentwire-prefix: /v1
 security:
   - bearerAuth: []
+tags:
+  - name: things
+    description: Things.
 paths:
   /things:
     get:
       operationId: things.list
+      tags: [things]
       parameters:
         - name: kind
           in: query
@@ -49,6 +53,7 @@ paths:
   /things/{thing_id}:
     get:
       operationId: things.retrieve
+      tags: [things]
       parameters:
         - name: thing_id
           in: path
@@ -225,6 +230,22 @@ fn each_broken_convention_is_reported() {
             "missing schema Missing",
         ),
         ("    Thing:", "    thing_record:", "PascalCase"),
+        (
+            "      operationId: things.list\n      tags: [things]",
+            "      operationId: things.list",
+            "exactly one tag",
+        ),
+        (
+            "      tags: [things]\n",
+            "      tags: [stuff]\n",
+            "exactly one tag, their top-level group",
+        ),
+        ("    description: Things.\n", "", "needs a description"),
+        (
+            "  - name: things\n    description: Things.\n",
+            "  - name: others\n    description: Others.\n",
+            "not declared in the root `tags`",
+        ),
     ];
     for (from, to, expected) in cases {
         let errors = errors_after(from, to);
