@@ -454,9 +454,7 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
                     );
                 }
                 Auth::Header(name, _) => {
-                    let name = HeaderName::from_bytes(name.as_bytes())
-                        .map_err(|_| Error::invalid_input("invalid auth header name"))?;
-                    headers.insert(name, sensitive(secret.expose())?);
+                    headers.insert(header_name(name)?, sensitive(secret.expose())?);
                 }
                 Auth::Query(name, _) => {
                     url.query_pairs_mut().append_pair(name, secret.expose());
@@ -469,8 +467,7 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
 
     let mut request_id = None;
     if let Some(header) = platform.request_id_header.filter(|h| !omitted(h)) {
-        let name = HeaderName::from_bytes(header.as_bytes())
-            .map_err(|_| Error::invalid_input("invalid request id header name"))?;
+        let name = header_name(header)?;
         let id = req
             .options
             .request_id
@@ -488,23 +485,20 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
     if let Some(header) = platform.idempotency_header.filter(|h| !omitted(h))
         && op.method.is_write()
     {
-        {
-            let name = HeaderName::from_bytes(header.as_bytes())
-                .map_err(|_| Error::invalid_input("invalid idempotency header name"))?;
-            let retries = req.options.max_retries.unwrap_or(config.max_retries);
-            let key = req
-                .options
-                .idempotency_key
-                .clone()
-                .or_else(|| header_string(&req.options.headers, &name))
-                .or_else(|| (retries > 0).then(|| uuid::Uuid::new_v4().to_string()));
-            if let Some(key) = key {
-                headers.insert(
-                    name,
-                    HeaderValue::from_str(&key)
-                        .map_err(|_| Error::invalid_input("invalid idempotency key"))?,
-                );
-            }
+        let name = header_name(header)?;
+        let retries = req.options.max_retries.unwrap_or(config.max_retries);
+        let key = req
+            .options
+            .idempotency_key
+            .clone()
+            .or_else(|| header_string(&req.options.headers, &name))
+            .or_else(|| (retries > 0).then(|| uuid::Uuid::new_v4().to_string()));
+        if let Some(key) = key {
+            headers.insert(
+                name,
+                HeaderValue::from_str(&key)
+                    .map_err(|_| Error::invalid_input("invalid idempotency key"))?,
+            );
         }
     }
 
@@ -528,6 +522,15 @@ fn sensitive(value: &str) -> Result<HeaderValue> {
         .map_err(|_| Error::invalid_input("a credential cannot be sent in a header"))?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+/// A header name from the operation table (a spec typo surfaces as InvalidInput, not a panic).
+fn header_name(name: &str) -> Result<HeaderName> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::invalid_input(format!(
+            "invalid header name {name:?} in the operation table"
+        ))
+    })
 }
 
 fn header_string(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
