@@ -31,7 +31,12 @@
 
 mod runtime;
 
-pub use runtime::config::{BoxFuture, ClientBuilder, Clock, PlatformClient, Secret, SystemClock};
+pub use runtime::config::{
+    BoxFuture, ClientBuilder, Clock, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_RECONNECT_DEADLINE, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, MAX_REDIRECTS,
+    PlatformClient, Secret, SystemClock,
+};
 pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
@@ -40,7 +45,7 @@ pub use runtime::operation::{
     Platform, StreamSpec,
 };
 pub use runtime::options::CallOptions;
-pub use runtime::paginate::{Page, PageInfo, Paginator};
+pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageInfo, Paginator};
 pub use runtime::response::Response;
 
 /// Server-Sent-Events decoding (what every platform's streams are built on).

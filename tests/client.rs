@@ -66,6 +66,31 @@ fn debug_output_hides_the_key() {
     );
 }
 
+#[test]
+fn per_call_credentials_are_redacted_in_debug() {
+    let options = agentwire::CallOptions::new()
+        .header("Authorization", "Bearer eyJ.user.TOPSECRET")
+        .header("Cookie", "session=TOPSECRET")
+        .header("X-API-Key", "TOPSECRET")
+        .header("X-API-Secret", "TOPSECRET")
+        .header("X-Trace", "visible");
+    let shown = format!("{options:?}");
+    assert!(!shown.contains("TOPSECRET"), "{shown}");
+    assert!(shown.contains("authorization"), "names stay: {shown}");
+    assert!(
+        shown.contains("visible"),
+        "other headers are shown: {shown}"
+    );
+
+    let client = Client::new("sk_test").expect("client");
+    let builder = client
+        .agents()
+        .retrieve("a_1")
+        .header("Authorization", "Bearer TOPSECRET");
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains("TOPSECRET"), "{shown}");
+}
+
 #[tokio::test]
 async fn every_request_carries_auth_agent_and_ids() {
     let s = setup_with(|b| {

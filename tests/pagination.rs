@@ -184,24 +184,101 @@ async fn a_page_that_does_not_advance_is_an_error_not_a_loop() {
     assert_eq!(s.mock.received("agents.list").len(), 2);
 }
 
+/// A page answer for `page=N` of a list asked with `limit`.
+fn page_fixture(limit: &str, n: u64, ids: &[&str], has_next: bool) -> Fixture {
+    Fixture::new("agents.list", "GET", "/agents", page(n, ids, has_next))
+        .with_query("limit", limit)
+        .with_query("page", &n.to_string())
+}
+
 #[tokio::test]
-async fn an_empty_page_claiming_more_is_an_error() {
+async fn an_empty_page_in_the_middle_of_a_list_is_skipped() {
     let s = setup().await;
-    s.mock.register(
-        Fixture::new("agents.list", "GET", "/agents", page(1, &[], true)).with_query("limit", "8"),
-    );
+    // Page 2 of 3 is empty (a filtered listing) and says more follow.
+    s.mock.register(page_fixture("8", 1, &["a_1"], true));
+    s.mock.register(page_fixture("8", 2, &[], true));
+    s.mock.register(page_fixture("8", 3, &["a_3"], false));
+    let ids: Vec<String> = s
+        .client
+        .agents()
+        .list()
+        .page(1)
+        .limit(8)
+        .paginate()
+        .items()
+        .map_ok(|a| a.id)
+        .try_collect()
+        .await
+        .expect("the empty page is not an error");
+    assert_eq!(ids, ["a_1", "a_3"]);
+    let asked: Vec<_> = s
+        .mock
+        .received("agents.list")
+        .iter()
+        .map(|r| r.query_map().get("page").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(asked, ["1", "2", "3"]);
+}
+
+#[tokio::test]
+async fn ten_consecutive_empty_pages_end_with_an_error() {
+    let s = setup().await;
+    for n in 1..=11 {
+        s.mock.register(page_fixture("6", n, &[], true));
+    }
     let results: Vec<_> = s
         .client
         .agents()
         .list()
-        .limit(8)
+        .page(1)
+        .limit(6)
         .paginate()
         .items()
         .collect()
         .await;
-    assert_eq!(results.len(), 1);
-    let err = results[0].as_ref().expect_err("empty page with more");
-    assert!(err.message().contains("empty page"), "{}", err.message());
+    assert_eq!(results.len(), 1, "no items, one error: {results:?}");
+    let err = results[0]
+        .as_ref()
+        .expect_err("an endless run of empty pages");
+    assert_eq!(err.kind(), &ErrorKind::Decode);
+    assert!(err.message().contains("consecutive empty pages"), "{err}");
+    assert_eq!(
+        s.mock.received("agents.list").len(),
+        agentwire::MAX_CONSECUTIVE_EMPTY_PAGES,
+        "stops after the tenth empty page"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_next_page_fetches_the_same_page_again() {
+    let s = setup().await;
+    s.mock.register(page_fixture("5", 1, &["a_1"], true));
+    s.mock
+        .register(page_fixture("5", 2, &["a_2"], false).with_sequence(vec![
+            page(2, &["a_2"], false).delay_ms(10_000),
+            page(2, &["a_2"], false),
+        ]));
+    let mut pages = s.client.agents().list().page(1).limit(5).paginate();
+    let first = pages.next_page().await.expect("page 1").expect("a page");
+    assert_eq!(first.items()[0].id, "a_1");
+    // The caller gives up on page 2 while its request is in flight.
+    let dropped =
+        tokio::time::timeout(std::time::Duration::from_millis(200), pages.next_page()).await;
+    assert!(dropped.is_err(), "the slow page was abandoned");
+    let second = pages
+        .next_page()
+        .await
+        .expect("page 2 again")
+        .expect("the listing did not end");
+    assert_eq!(second.items()[0].id, "a_2");
+    assert!(pages.next_page().await.expect("the end").is_none());
+    let asked: Vec<_> = s
+        .mock
+        .received("agents.list")
+        .iter()
+        .map(|r| r.query_map().get("page").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(asked, ["1", "2", "2"]);
 }
 
 #[tokio::test]

@@ -435,3 +435,166 @@ async fn connection_failures_are_retried_and_say_nothing_was_sent() {
     assert_eq!(clock.sleeps().len(), 2, "two retries");
     assert!(!err.to_string().contains("sk_test"));
 }
+
+fn sequence(answers: Vec<FixtureResponse>) -> Fixture {
+    Fixture::new(
+        "agents.retrieve",
+        "GET",
+        "/agents/a_7",
+        FixtureResponse::json(200, json!({})),
+    )
+    .with_sequence(answers)
+}
+
+#[tokio::test]
+async fn a_zero_or_past_hint_is_no_hint() {
+    let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
+    for (name, value) in [
+        ("retry-after", "0"),
+        ("retry-after-ms", "0"),
+        ("retry-after", past.as_str()),
+    ] {
+        // Ten 429s with the hint, then a success: the waits are the jittered backoff, not a
+        // burst of immediate retries.
+        let s = setup_with(|b| b.max_retries(10)).await;
+        let mut answers: Vec<_> = (0..10)
+            .map(|_| {
+                FixtureResponse::json(429, error_body("too_many_requests")).header(name, value)
+            })
+            .collect();
+        answers.push(FixtureResponse::json(200, agent_body()));
+        s.mock.register(sequence(answers));
+        s.client
+            .agents()
+            .retrieve("a_7")
+            .send()
+            .await
+            .expect("retried");
+        let sleeps = s.clock.sleeps();
+        assert_eq!(sleeps.len(), 10, "{name}: {value}");
+        assert!(
+            sleeps.iter().any(|d| !d.is_zero()),
+            "{name}: {value}: the normal backoff applies: {sleeps:?}"
+        );
+        assert!(
+            sleeps.iter().all(|d| *d <= Duration::from_secs(8)),
+            "{sleeps:?}"
+        );
+
+        // The same hint on the error: no retry_after anywhere.
+        let s = setup_with(|b| b.max_retries(0)).await;
+        s.mock.register(rate_limited(&[(name, value)]));
+        let err = s
+            .client
+            .agents()
+            .retrieve("a_7")
+            .send()
+            .await
+            .expect_err("429");
+        assert_eq!(err.retry_after(), None, "{name}: {value}");
+        match err.kind() {
+            ErrorKind::RateLimited(limit) => assert_eq!(limit.retry_after, None),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_on_every_retryable_status() {
+    for status in [408u16, 429, 500, 502, 503, 504] {
+        let s = setup().await;
+        s.mock.register(sequence(vec![
+            FixtureResponse::json(status, error_body("internal_error")).header("retry-after", "5"),
+            FixtureResponse::json(200, agent_body()),
+        ]));
+        s.client
+            .agents()
+            .retrieve("a_7")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{status}: {e}"));
+        assert_eq!(
+            s.clock.sleeps(),
+            [Duration::from_secs(5)],
+            "status {status}"
+        );
+    }
+    // Clamped to max_retry_after, on a 500 too.
+    let s = setup_with(|b| b.max_retry_after(Duration::from_secs(3))).await;
+    s.mock.register(sequence(vec![
+        FixtureResponse::json(500, error_body("internal_error")).header("retry-after", "30"),
+        FixtureResponse::json(200, agent_body()),
+    ]));
+    s.client
+        .agents()
+        .retrieve("a_7")
+        .send()
+        .await
+        .expect("retried");
+    assert_eq!(s.clock.sleeps(), [Duration::from_secs(3)]);
+}
+
+/// A clock whose wall time runs backwards while its monotonic reading (the recorded sleeps)
+/// runs forwards: deadlines must follow the monotonic reading.
+#[derive(Debug, Default)]
+struct BackwardsWallClock {
+    inner: agentwire::mock::RecordingClock,
+}
+
+impl agentwire::Clock for BackwardsWallClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000) - self.inner.monotonic()
+    }
+    fn monotonic(&self) -> Duration {
+        self.inner.monotonic()
+    }
+    fn sleep(&self, duration: Duration) -> agentwire::BoxFuture<'static, ()> {
+        self.inner.sleep(duration)
+    }
+}
+
+#[tokio::test]
+async fn the_deadline_is_measured_on_the_monotonic_clock() {
+    let clock = std::sync::Arc::new(BackwardsWallClock::default());
+    let s = setup_with(|b| b.deadline(Duration::from_secs(3)).clock(clock.clone())).await;
+    let unavailable =
+        || FixtureResponse::json(503, error_body("internal_error")).header("retry-after", "2");
+    s.mock.register(sequence(vec![
+        unavailable(),
+        unavailable(),
+        FixtureResponse::json(200, agent_body()),
+    ]));
+    let err = s
+        .client
+        .agents()
+        .retrieve("a_7")
+        .send()
+        .await
+        .expect_err("the second wait would pass the 3 s deadline");
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert_eq!(s.mock.received("agents.retrieve").len(), 2);
+    assert_eq!(clock.inner.sleeps(), [Duration::from_secs(2)]);
+}
+
+#[tokio::test]
+async fn a_call_is_bounded_by_the_default_deadline() {
+    // Generous retries, a server that always asks for a minute: the default 180 s deadline
+    // ends the call instead of letting it run for ten minutes.
+    let s = setup_with(|b| b.max_retries(10)).await;
+    s.mock.register(sequence(vec![
+        FixtureResponse::json(503, error_body("internal_error")).header("retry-after", "60"),
+    ]));
+    let err = s
+        .client
+        .agents()
+        .retrieve("a_7")
+        .send()
+        .await
+        .expect_err("unavailable for good");
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    let waited: Duration = s.clock.sleeps().iter().sum();
+    assert!(waited <= agentwire::DEFAULT_DEADLINE, "{waited:?}");
+    assert_eq!(s.clock.sleeps().len(), 2, "{:?}", s.clock.sleeps());
+    assert_eq!(s.mock.received("agents.retrieve").len(), 3);
+}

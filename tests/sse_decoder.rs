@@ -1,6 +1,8 @@
 //! The SSE decoder against the WHATWG EventSource parsing rules: line ends, the BOM, fields,
 //! dispatch, chunking (every split point and pseudo-random chunkings) and the limits.
 
+use std::time::Duration;
+
 use agentwire::sse::{DEFAULT_MAX_EVENT_BYTES, Event, SseDecoder, SseError};
 
 // ---------------------------------------------------------------------------------------------
@@ -324,6 +326,45 @@ fn retry_takes_digits_only() {
             // A retry belongs to its own block.
             data("g"),
         ]
+    );
+}
+
+#[test]
+fn the_reconnection_delay_is_stream_state_set_by_every_valid_retry() {
+    let mut decoder = SseDecoder::new();
+    let mut out = Vec::new();
+    assert_eq!(decoder.reconnection_delay(), None);
+    // A block with a retry and no data dispatches nothing, but sets the delay.
+    decoder
+        .feed(b"retry: 5000\n\ndata: x\n\n", &mut out)
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![data("x")],
+        "the event keeps its own (absent) retry"
+    );
+    assert_eq!(
+        decoder.reconnection_delay(),
+        Some(Duration::from_millis(5000))
+    );
+    // Invalid values change nothing; a later valid one replaces it.
+    decoder.feed(b"retry: 1x\ndata: y\n\n", &mut out).unwrap();
+    assert_eq!(
+        decoder.reconnection_delay(),
+        Some(Duration::from_millis(5000))
+    );
+    decoder.feed(b"retry: 250\n", &mut out).unwrap();
+    assert_eq!(
+        decoder.reconnection_delay(),
+        Some(Duration::from_millis(250))
+    );
+    // More digits than fit are still a (very long) delay, for the reader to clamp.
+    decoder
+        .feed(b"retry: 99999999999999999999999\n\n", &mut out)
+        .unwrap();
+    assert_eq!(
+        decoder.reconnection_delay(),
+        Some(Duration::from_millis(u64::MAX))
     );
 }
 

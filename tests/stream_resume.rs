@@ -1,6 +1,10 @@
 //! BimpeAI's reconnecting message stream against the in-process mock: ticket per connection,
 //! resume after the last delivered id, the reconnect budget, errors, idle timeout, typing.
 
+#[path = "common/raw.rs"]
+#[allow(dead_code)]
+mod common_raw;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -771,6 +775,238 @@ async fn open_future_and_stream_are_send() {
         .await
         .expect("the task ran");
         assert_eq!(ids, ["m_1", "m_2", "m_3"]);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. An answer that is not a stream is an error at once, never a silent end or a reconnect loop.
+// ---------------------------------------------------------------------------------------------
+
+fn bad_ticket() -> FixtureResponse {
+    FixtureResponse::json(
+        200,
+        json!({"message": "ticket expired", "code": "bad_ticket"}),
+    )
+}
+
+fn assert_not_a_stream(err: &agentwire::Error) {
+    assert_eq!(err.kind(), &ErrorKind::Stream, "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
+    assert_eq!(err.code(), Some("bad_ticket"));
+    assert!(err.message().contains("application/json"), "{err}");
+    assert!(err.message().contains("ticket expired"), "{err}");
+    assert!(!err.is_retryable());
+    let body = err.body().expect("the body is kept");
+    assert!(String::from_utf8_lossy(body).contains("bad_ticket"));
+}
+
+#[tokio::test]
+async fn a_json_answer_to_the_open_is_a_stream_error_with_or_without_reconnect() {
+    within(async {
+        for reconnect in [false, true] {
+            let (mock, client, clock) = setup().await;
+            mock.register(stream_fixture(bad_ticket()));
+            let err = client
+                .conversations()
+                .messages()
+                .stream("a_1", "cv_1")
+                .reconnect(reconnect)
+                .open()
+                .await
+                .expect_err("not a stream");
+            assert_not_a_stream(&err);
+            assert_eq!(mock.received(STREAM).len(), 1, "reconnect {reconnect}");
+            assert!(clock.sleeps().is_empty());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_json_answer_to_a_reconnect_ends_the_stream_with_its_error() {
+    within(async {
+        let (mock, client, _clock) = setup().await;
+        mock.register(
+            stream_fixture(sse(&[]))
+                .with_sequence(vec![sse(&[&msg("m_1")]).end("drop"), bad_ticket()]),
+        );
+        let mut stream = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .open()
+            .await
+            .expect("the stream opens");
+        take_events(&mut stream, 1).await;
+        let err = match stream.next().await {
+            Some(Err(e)) => e,
+            other => panic!("expected the error, got {other:?}"),
+        };
+        assert_not_a_stream(&err);
+        assert!(stream.next().await.is_none());
+        assert_eq!(mock.received(STREAM).len(), 2, "no reconnect loop");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_event_stream_content_type_is_matched_loosely_and_a_missing_one_is_not_a_stream() {
+    within(async {
+        let (mock, client, _clock) = setup().await;
+        mock.register(stream_fixture(
+            sse(&[&msg("m_1")])
+                .header("content-type", "Text/Event-Stream; charset=utf-8")
+                .end("hang"),
+        ));
+        let mut stream = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .open()
+            .await
+            .expect("parameters and letter case are fine");
+        take_events(&mut stream, 1).await;
+
+        // No Content-Type at all: a raw server (ticket, then a body without a type).
+        use common_raw::{RawServer, answer};
+        let ticket = r#"{"message":"ok","data":{"ticket":"t1","expires_in":60}}"#;
+        let server = RawServer::start(vec![
+            answer(
+                "201 Created",
+                &[("content-type", "application/json")],
+                ticket.as_bytes(),
+            ),
+            answer("200 OK", &[], msg("m_1").as_bytes()),
+        ])
+        .await;
+        let client = Client::builder()
+            .api_key("sk_test")
+            .base_url(server.origin())
+            .build()
+            .expect("client");
+        let err = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .open()
+            .await
+            .expect_err("no content type: not a stream");
+        assert_eq!(err.kind(), &ErrorKind::Stream);
+        assert!(err.message().contains("no content type"), "{err}");
+        assert_eq!(server.requests().len(), 2);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. The server's pacing: SSE `retry:`, Retry-After on a reopen, both clamped; the deadline.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_retry_field_sets_the_wait_before_reconnecting() {
+    within(async {
+        let (mock, client, clock) = setup().await;
+        // The `retry:` sits in a block that dispatches nothing: it still sets the delay.
+        mock.register(stream_fixture(sse(&[])).with_sequence(vec![
+            sse(&["retry: 5000\n\n", &msg("m_1")]).end("drop"),
+            sse(&[&msg("m_2")]).end("hang"),
+        ]));
+        let mut stream = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .open()
+            .await
+            .expect("opens");
+        let events = take_events(&mut stream, 2).await;
+        assert_eq!(message_ids(&events), ["m_1", "m_2"]);
+        assert_eq!(clock.sleeps(), [Duration::from_secs(5)]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_huge_retry_field_is_clamped() {
+    within(async {
+        let (mock, client, clock) = setup().await;
+        mock.register(stream_fixture(sse(&[])).with_sequence(vec![
+            sse(&["retry: 999999999\n", &msg("m_1")]).end("drop"),
+            sse(&[&msg("m_2")]).end("hang"),
+        ]));
+        let mut stream = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .open()
+            .await
+            .expect("opens");
+        take_events(&mut stream, 2).await;
+        assert_eq!(clock.sleeps(), [agentwire::DEFAULT_MAX_RETRY_AFTER]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_429_on_the_reopen_waits_its_retry_after() {
+    within(async {
+        let (mock, client, clock) = setup().await;
+        mock.register(stream_fixture(sse(&[])).with_sequence(vec![
+            sse(&[&msg("m_1")]).end("drop"),
+            FixtureResponse::json(429, json!({"message": "slow", "code": "rate_limited"}))
+                .header("retry-after", "7"),
+            sse(&[&msg("m_2")]).end("hang"),
+        ]));
+        let mut stream = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .open()
+            .await
+            .expect("opens");
+        let events = take_events(&mut stream, 2).await;
+        assert_eq!(message_ids(&events), ["m_1", "m_2"]);
+        let sleeps = clock.sleeps();
+        assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+        assert!(
+            sleeps[0] <= Duration::from_millis(500),
+            "after the drop: {sleeps:?}"
+        );
+        assert_eq!(
+            sleeps[1],
+            Duration::from_secs(7),
+            "after the 429: {sleeps:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reconnecting_without_an_event_is_bounded_by_the_reconnect_deadline() {
+    within(async {
+        let (mock, client, clock) = setup().await;
+        mock.register(stream_fixture(
+            FixtureResponse::json(503, json!({"message": "down", "code": "internal_error"}))
+                .header("retry-after", "60"),
+        ));
+        let err = client
+            .conversations()
+            .messages()
+            .stream("a_1", "cv_1")
+            .max_retries(1000)
+            .open()
+            .await
+            .expect_err("never available");
+        assert_eq!(err.kind(), &ErrorKind::Timeout, "{err:?}");
+        let waited: Duration = clock.sleeps().iter().sum();
+        assert!(
+            waited <= agentwire::DEFAULT_RECONNECT_DEADLINE,
+            "{waited:?}"
+        );
+        assert_eq!(clock.sleeps().len(), 3, "{:?}", clock.sleeps());
+        assert_eq!(mock.received(STREAM).len(), 4);
+        let source = std::error::Error::source(&err).expect("the last failure");
+        assert!(source.to_string().contains("503"), "{source}");
     })
     .await;
 }

@@ -65,6 +65,7 @@ impl requests::ConversationsMessages {
             reconnect: true,
             budget: DEFAULT_RECONNECT_BUDGET,
             idle_timeout: None,
+            reconnect_deadline: None,
             options: CallOptions::default(),
         }
     }
@@ -80,6 +81,7 @@ pub struct MessageStreamBuilder {
     reconnect: bool,
     budget: u32,
     idle_timeout: Option<Duration>,
+    reconnect_deadline: Option<Duration>,
     options: CallOptions,
 }
 
@@ -120,6 +122,13 @@ impl MessageStreamBuilder {
     /// `stream_idle_timeout`, 90 s).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Bound on the time spent reconnecting without delivering a message (default: the
+    /// client's `reconnect_deadline`, 180 s). Past it the stream ends with a `Timeout` error.
+    pub fn reconnect_deadline(mut self, deadline: Duration) -> Self {
+        self.reconnect_deadline = Some(deadline);
         self
     }
 
@@ -167,6 +176,7 @@ impl MessageStreamBuilder {
                     cap: config.backoff_cap,
                     max_hint: config.max_retry_after,
                 },
+                reconnect_deadline: self.reconnect_deadline.unwrap_or(config.reconnect_deadline),
                 clock: config.clock.clone(),
                 max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             };

@@ -444,8 +444,8 @@ async fn respond(answer: FixtureResponse) -> Response {
     r
 }
 
-/// A clock for tests: `sleep` returns at once and records the delay, and `now` advances by
-/// every recorded delay. Inject it with `ClientBuilder::clock` to observe backoffs without
+/// A clock for tests: `sleep` returns at once and records the delay, and both `now` and the
+/// monotonic reading advance by every recorded delay (and only by them). Inject it with `ClientBuilder::clock` to observe backoffs without
 /// waiting for them.
 #[derive(Debug)]
 pub struct RecordingClock {
@@ -476,7 +476,12 @@ impl RecordingClock {
 
 impl crate::Clock for RecordingClock {
     fn now(&self) -> std::time::SystemTime {
-        self.start + lock(&self.sleeps).iter().sum::<Duration>()
+        self.start + self.monotonic()
+    }
+
+    /// The sum of every recorded sleep: time passes only when the runtime waits.
+    fn monotonic(&self) -> Duration {
+        lock(&self.sleeps).iter().sum::<Duration>()
     }
 
     fn sleep(&self, duration: Duration) -> crate::BoxFuture<'static, ()> {

@@ -22,7 +22,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -55,22 +56,31 @@ impl fmt::Debug for Secret {
 /// A boxed, `Send` future, as the [`Clock`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Time as the runtime sees it: backoff sleeps and deadlines go through this, so tests can
-/// record every delay and skip the waiting.
+/// Time as the runtime sees it: backoff sleeps, deadlines and elapsed time go through this, so
+/// tests can record every delay and skip the waiting.
 pub trait Clock: Send + Sync + 'static {
-    /// The current wall-clock time.
+    /// The current wall-clock time; used only to read HTTP-date pacing hints
+    /// (`Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`).
     fn now(&self) -> SystemTime;
+    /// A monotonic reading: time since a fixed point of this clock's choosing. Deadlines and
+    /// elapsed times are measured on it, so a wall clock set back or forward changes nothing.
+    fn monotonic(&self) -> Duration;
     /// Waits for `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
 
-/// The real clock: `SystemTime::now()` and `tokio::time::sleep`.
+/// The real clock: `SystemTime::now()`, `Instant::now()` and `tokio::time::sleep`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
+    }
+
+    fn monotonic(&self) -> Duration {
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed()
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
@@ -88,19 +98,32 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// Default idle-read timeout of event streams (longer than any platform's heartbeat).
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Default bound on a whole non-streaming call: every attempt, backoff and server-requested
+/// wait included (three 60 s attempts plus 60 s hints would otherwise take minutes).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(180);
+/// Default bound on the time a resumable event stream spends reconnecting without delivering an
+/// event; the stream ends with the last error once it passes.
+pub const DEFAULT_RECONNECT_DEADLINE: Duration = Duration::from_secs(180);
+/// Default longest server-requested wait honoured between attempts (`Retry-After`, SSE `retry:`).
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Redirects followed within one attempt, at most.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// The resolved configuration of a client.
 pub(crate) struct Config {
     pub credentials: HashMap<Credential, Secret>,
     pub hosts: Vec<Url>,
     pub timeout: Duration,
-    pub deadline: Option<Duration>,
+    pub deadline: Duration,
+    pub reconnect_deadline: Duration,
     pub max_retries: u32,
     pub default_headers: HeaderMap,
     pub user_agent: HeaderValue,
     pub clock: Arc<dyn Clock>,
     pub max_response_bytes: usize,
     pub stream_idle_timeout: Duration,
+    /// Whether agentwire built the HTTP client (and so controls its redirect policy).
+    pub own_http: bool,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     pub max_retry_after: Duration,
@@ -152,7 +175,8 @@ pub struct ClientBuilder<C> {
     credentials: HashMap<Credential, Secret>,
     host_urls: Vec<(Option<String>, String)>,
     timeout: Duration,
-    deadline: Option<Duration>,
+    deadline: Duration,
+    reconnect_deadline: Duration,
     connect_timeout: Duration,
     max_retries: u32,
     default_headers: Vec<(String, String)>,
@@ -190,7 +214,8 @@ impl<C> ClientBuilder<C> {
             credentials: HashMap::new(),
             host_urls: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
-            deadline: None,
+            deadline: DEFAULT_DEADLINE,
+            reconnect_deadline: DEFAULT_RECONNECT_DEADLINE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,
             default_headers: Vec::new(),
@@ -200,7 +225,7 @@ impl<C> ClientBuilder<C> {
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             _client: PhantomData,
         }
     }
@@ -246,9 +271,20 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// Bound on a whole call, every attempt and backoff included. Default: none.
+    /// Bound on a whole non-streaming call, every attempt, backoff and server-requested wait
+    /// included; measured on the clock's monotonic reading. Default 180 s. A call that runs out
+    /// of time fails with `Timeout` (or the last attempt's error, when waiting for another
+    /// attempt would pass the deadline).
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
+        self.deadline = deadline;
+        self
+    }
+
+    /// Bound on the time a resumable event stream spends reconnecting without delivering an
+    /// event (every open, backoff and server-requested wait included). Default 180 s; it starts
+    /// again after every delivered event.
+    pub fn reconnect_deadline(mut self, deadline: Duration) -> Self {
+        self.reconnect_deadline = deadline;
         self
     }
 
@@ -273,8 +309,14 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Uses this `reqwest::Client` (its pool, proxy, TLS and redirect settings) instead of the
-    /// one agentwire builds. agentwire's own client follows redirects only within one origin,
-    /// so credentials never reach another host; an injected client keeps its own policy.
+    /// one agentwire builds.
+    ///
+    /// agentwire's own client follows redirects itself, only within one origin and never by
+    /// turning a write into another method. An injected client keeps its own redirect policy,
+    /// which agentwire cannot change: header credentials (`Authorization`, `X-API-Key`, ...) may
+    /// follow that client's own redirects, to another host too, so give it
+    /// `reqwest::redirect::Policy::none()` unless you trust every redirect. agentwire still
+    /// refuses the result of a write whose final URL differs from the one sent (kind `Other`).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -373,8 +415,11 @@ impl<C> ClientBuilder<C> {
         for (name, value) in &self.default_headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| invalid(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(value)
+            let mut value = HeaderValue::from_str(value)
                 .map_err(|_| invalid(format!("invalid value for header {name}")))?;
+            if super::options::is_credential_header(name.as_str()) {
+                value.set_sensitive(true);
+            }
             default_headers.append(name, value);
         }
 
@@ -385,6 +430,7 @@ impl<C> ClientBuilder<C> {
         ))
         .map_err(|_| invalid("invalid user agent".into()))?;
 
+        let own_http = self.http.is_none();
         let http = match self.http {
             Some(http) => http,
             None => default_http_client(self.connect_timeout).map_err(|e| {
@@ -401,6 +447,7 @@ impl<C> ClientBuilder<C> {
             hosts,
             timeout: self.timeout,
             deadline: self.deadline,
+            reconnect_deadline: self.reconnect_deadline,
             max_retries: self.max_retries,
             default_headers,
             user_agent,
@@ -410,6 +457,7 @@ impl<C> ClientBuilder<C> {
             backoff_base: self.backoff_base,
             backoff_cap: self.backoff_cap,
             max_retry_after: self.max_retry_after,
+            own_http,
         };
         Ok(Arc::new(ClientCore {
             platform,
@@ -452,7 +500,8 @@ fn override_url(raw: &str, prefix: &str) -> std::result::Result<Url, String> {
 }
 
 /// The HTTP client agentwire builds: rustls with the ring provider handed to this config only
-/// (no process-wide provider), platform certificate verification, same-origin redirects only.
+/// (no process-wide provider), platform certificate verification, and no redirects followed by
+/// reqwest: `send` follows them itself, by the rules in its module docs.
 fn default_http_client(connect_timeout: Duration) -> std::result::Result<reqwest::Client, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -462,24 +511,10 @@ fn default_http_client(connect_timeout: Duration) -> std::result::Result<reqwest
         .with_platform_verifier()
         .map_err(|e| e.to_string())?
         .with_no_client_auth();
-    let redirect = reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if attempt.previous().len() > 5 {
-            attempt.error("too many redirects")
-        } else if same_origin {
-            attempt.follow()
-        } else {
-            // Credentials ride in custom headers reqwest would forward: never cross origins.
-            attempt.stop()
-        }
-    });
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
-        .redirect(redirect)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.without_url().to_string())
 }

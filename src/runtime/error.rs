@@ -118,6 +118,8 @@ struct Inner {
     request_id: Option<String>,
     headers: Option<HeaderMap>,
     body: Option<Bytes>,
+    body_truncated: bool,
+    retry_after: Option<Duration>,
     may_have_been_applied: bool,
     retryable: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
@@ -144,6 +146,8 @@ impl Error {
                 request_id: None,
                 headers: None,
                 body: None,
+                body_truncated: false,
+                retry_after: None,
                 may_have_been_applied: false,
                 retryable,
                 source: None,
@@ -190,6 +194,12 @@ impl Error {
     pub(crate) fn with_body(mut self, headers: HeaderMap, body: Bytes) -> Self {
         self.inner.headers = Some(headers);
         self.inner.body = Some(body);
+        self
+    }
+
+    /// Marks the kept body as cut at the size cap.
+    pub(crate) fn truncated(mut self, truncated: bool) -> Self {
+        self.inner.body_truncated = truncated;
         self
     }
 
@@ -249,9 +259,16 @@ impl Error {
         self.inner.headers.as_ref()
     }
 
-    /// The raw response body, when the platform answered (kept for Decode errors too).
+    /// The raw response body, when the platform answered (kept for Decode errors too). Capped
+    /// at the client's `max_response_bytes`: see [`Error::body_truncated`].
     pub fn body(&self) -> Option<&Bytes> {
         self.inner.body.as_ref()
+    }
+
+    /// Whether [`Error::body`] was cut at the client's `max_response_bytes` (an oversized error
+    /// page). The classification still comes from the status and headers.
+    pub fn body_truncated(&self) -> bool {
+        self.inner.body_truncated
     }
 
     /// The field errors of a Validation error (empty otherwise).
@@ -262,12 +279,11 @@ impl Error {
         }
     }
 
-    /// How long the platform asked to wait, on a 429 (or a 503 with `Retry-After`).
+    /// How long the platform asked to wait before trying again: `retry-after-ms`, else
+    /// `Retry-After` (seconds or an HTTP-date), read from any error answer (a 429, a 503, a 500
+    /// ...). A zero or past hint counts as none, so this is `None` for it.
     pub fn retry_after(&self) -> Option<Duration> {
-        match &self.inner.kind {
-            ErrorKind::RateLimited(r) => r.retry_after,
-            _ => self.inner.headers.as_ref().and_then(retry_after_hint),
-        }
+        self.inner.retry_after
     }
 
     /// Whether trying the same call again later could succeed (transport failures, timeouts,
@@ -283,14 +299,93 @@ impl Error {
         self.inner.may_have_been_applied
     }
 
-    /// Classifies a non-2xx answer from its status, headers and body bytes.
+    /// Classifies a non-2xx answer from its status, headers and body bytes. `now` (the client's
+    /// clock) turns an HTTP-date `Retry-After` into a wait.
     pub(crate) fn from_response(
         format: &ErrorFormat,
         status: StatusCode,
         headers: HeaderMap,
         body: Bytes,
+        now: SystemTime,
     ) -> Self {
-        let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+        let parts = BodyParts::read(format, &body);
+        let retry_after = retry_after_at(&headers, now);
+        let kind = match status.as_u16() {
+            400 if parts.is_validation(format) => ErrorKind::Validation {
+                field_errors: parts.field_errors(format),
+            },
+            422 => ErrorKind::Validation {
+                field_errors: parts.field_errors(format),
+            },
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::PermissionDenied,
+            404 => ErrorKind::NotFound,
+            408 => ErrorKind::Timeout,
+            409 => ErrorKind::Conflict,
+            429 => ErrorKind::RateLimited(rate_limit(&headers, retry_after)),
+            501 => ErrorKind::NotImplemented,
+            503 => ErrorKind::Unavailable,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Other,
+        };
+        let message = parts.message.clone().unwrap_or_else(|| {
+            let reason = status.canonical_reason().unwrap_or("unknown status");
+            format!("HTTP {} {}", status.as_u16(), reason)
+        });
+        parts.finish(
+            Error::new(kind, message),
+            status,
+            headers,
+            body,
+            retry_after,
+        )
+    }
+
+    /// A 2xx answer to a stream open that is not `text/event-stream`: a `Stream` error carrying
+    /// the status, the content type, the body, and the platform's code and message when the body
+    /// is in its error format. Never retried: the server answered, just not with a stream.
+    pub(crate) fn not_a_stream(
+        format: &ErrorFormat,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Self {
+        let parts = BodyParts::read(format, &body);
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let mut message = match &content_type {
+            Some(ct) => format!("expected an event stream (text/event-stream), got `{ct}`"),
+            None => "expected an event stream (text/event-stream), got no content type".into(),
+        };
+        if let Some(platform_message) = &parts.message {
+            message.push_str(": ");
+            message.push_str(platform_message);
+        }
+        parts
+            .finish(
+                Error::new(ErrorKind::Stream, message),
+                status,
+                headers,
+                body,
+                None,
+            )
+            .not_retryable()
+    }
+}
+
+/// What an error body says, read through the platform's error format.
+struct BodyParts {
+    parsed: Option<Value>,
+    message: Option<String>,
+    code: Option<String>,
+    request_id: Option<String>,
+}
+
+impl BodyParts {
+    fn read(format: &ErrorFormat, body: &[u8]) -> Self {
+        let parsed: Option<Value> = serde_json::from_slice(strip_bom(body)).ok();
         let obj = parsed.as_ref().and_then(Value::as_object);
         let member = |names: &[&str]| -> Option<&Value> {
             let obj = obj?;
@@ -318,47 +413,53 @@ impl Error {
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         });
-        let body_request_id = member(format.request_id)
+        let request_id = member(format.request_id)
             .and_then(Value::as_str)
             .map(str::to_owned);
+        BodyParts {
+            parsed,
+            message,
+            code,
+            request_id,
+        }
+    }
+
+    fn is_validation(&self, format: &ErrorFormat) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| format.validation_codes.contains(&c))
+    }
+
+    fn field_errors(&self, format: &ErrorFormat) -> Vec<FieldError> {
+        field_errors(format, self.parsed.as_ref().and_then(Value::as_object))
+    }
+
+    /// Fills in what every answered error carries.
+    fn finish(
+        self,
+        error: Error,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        retry_after: Option<Duration>,
+    ) -> Error {
         let header_request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
-
-        let is_validation_code = code
-            .as_deref()
-            .is_some_and(|c| format.validation_codes.contains(&c));
-        let kind = match status.as_u16() {
-            400 if is_validation_code => ErrorKind::Validation {
-                field_errors: field_errors(format, obj),
-            },
-            422 => ErrorKind::Validation {
-                field_errors: field_errors(format, obj),
-            },
-            400 => ErrorKind::BadRequest,
-            401 => ErrorKind::Authentication,
-            403 => ErrorKind::PermissionDenied,
-            404 => ErrorKind::NotFound,
-            408 => ErrorKind::Timeout,
-            409 => ErrorKind::Conflict,
-            429 => ErrorKind::RateLimited(rate_limit(&headers)),
-            501 => ErrorKind::NotImplemented,
-            503 => ErrorKind::Unavailable,
-            500..=599 => ErrorKind::Server,
-            _ => ErrorKind::Other,
-        };
-        let message = message.unwrap_or_else(|| {
-            let reason = status.canonical_reason().unwrap_or("unknown status");
-            format!("HTTP {} {}", status.as_u16(), reason)
-        });
-        let mut err = Error::new(kind, message)
+        let mut err = error
             .with_status(status)
-            .with_request_id(header_request_id.or(body_request_id));
-        err.inner.code = code;
+            .with_request_id(header_request_id.or(self.request_id));
+        err.inner.code = self.code;
+        err.inner.retry_after = retry_after;
         err.with_body(headers, body)
     }
+}
+
+/// A JSON body without its UTF-8 byte-order mark (some servers send one).
+pub(crate) fn strip_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
 }
 
 fn field_errors(
@@ -396,36 +497,33 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .filter(|s| !s.is_empty())
 }
 
-fn rate_limit(headers: &HeaderMap) -> RateLimit {
+fn rate_limit(headers: &HeaderMap, retry_after: Option<Duration>) -> RateLimit {
     RateLimit {
-        retry_after: retry_after_hint(headers),
+        retry_after,
         limit: header_str(headers, "x-ratelimit-limit").and_then(|s| s.parse().ok()),
         remaining: header_str(headers, "x-ratelimit-remaining").and_then(|s| s.parse().ok()),
         reset_at: header_str(headers, "x-ratelimit-reset").map(str::to_owned),
     }
 }
 
-/// The server's pacing hint: `retry-after-ms`, else `Retry-After` as seconds or an HTTP-date
-/// (measured against the system clock).
-pub(crate) fn retry_after_hint(headers: &HeaderMap) -> Option<Duration> {
-    retry_after_at(headers, SystemTime::now())
-}
-
-/// [`retry_after_hint`] against a given "now", so an injected clock decides HTTP-date hints.
+/// The server's pacing hint at `now`: `retry-after-ms`, else `Retry-After` as seconds or an
+/// HTTP-date. A zero, negative or past hint is no hint (`None`): one rule for every status and
+/// every reader, so a server cannot make a client retry at once in a tight loop.
 pub(crate) fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let positive = |d: Duration| (!d.is_zero()).then_some(d);
     if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok())
         && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
+        return positive(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
     }
     let value = header_str(headers, "retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
+        return (secs.is_finite() && secs > 0.0)
             .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    at.duration_since(now).ok().and_then(positive)
 }
 
 impl fmt::Display for Error {
@@ -477,6 +575,10 @@ impl fmt::Display for Error {
         if let ErrorKind::Task { task_id, .. } = &i.kind {
             write!(f, " [task {task_id}]")?;
         }
+        if i.body_truncated {
+            let len = i.body.as_ref().map_or(0, Bytes::len);
+            write!(f, " (response body truncated to {len} bytes)")?;
+        }
         if let Some(id) = &i.request_id {
             write!(f, " [request id {id}]")?;
         }
@@ -498,6 +600,10 @@ impl fmt::Debug for Error {
             .field("may_have_been_applied", &i.may_have_been_applied);
         if let Some(body) = &i.body {
             d.field("body_len", &body.len());
+            d.field("body_truncated", &i.body_truncated);
+        }
+        if let Some(wait) = &i.retry_after {
+            d.field("retry_after", wait);
         }
         if let Some(source) = &i.source {
             d.field("source", &source.to_string());

@@ -1,6 +1,11 @@
-//! Lists the server is known to pad with placeholders (BimpeAI sends `"rules": [{...}, []]`):
-//! entries that are not JSON objects are dropped on decode instead of failing the response.
-//! Marked in a spec with `x-agentwire-loose: true`.
+//! Tolerant reading of lists in responses.
+//!
+//! - Lists the server is known to pad with placeholders (BimpeAI sends `"rules": [{...}, []]`):
+//!   entries that are not JSON objects are dropped on decode instead of failing the response.
+//!   Marked in a spec with `x-agentwire-loose: true`.
+//! - A list that arrives as `null` (real servers send `"channels": null` for an empty list) is
+//!   decoded as empty: build.rs puts [`null_as_default`] on every list field of the models. The
+//!   contract suite still reports such a `null` in a fixture.
 
 use std::ops::{Deref, DerefMut};
 
@@ -49,7 +54,7 @@ impl<T> IntoIterator for LooseList<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for LooseList<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let entries = Vec::<Value>::deserialize(deserializer)?;
+        let entries = Option::<Vec<Value>>::deserialize(deserializer)?.unwrap_or_default();
         let mut items = Vec::with_capacity(entries.len());
         for (index, entry) in entries.into_iter().enumerate() {
             if entry.is_object() {
@@ -60,6 +65,16 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for LooseList<T> {
         }
         Ok(LooseList(items))
     }
+}
+
+/// Decodes a field whose `null` means "empty" (a list): `null` becomes `T::default()`, anything
+/// else decodes as `T`. A missing field is still the field's own business (`#[serde(default)]`).
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -78,6 +93,29 @@ mod tests {
         assert_eq!(
             list.0,
             vec![Rule { id: "r1".into() }, Rule { id: "r2".into() }]
+        );
+    }
+
+    #[test]
+    fn null_is_an_empty_list() {
+        let list: LooseList<Rule> = serde_json::from_str("null").unwrap();
+        assert!(list.is_empty());
+
+        #[derive(Debug, Deserialize)]
+        struct Agent {
+            #[serde(default, deserialize_with = "null_as_default")]
+            channels: Vec<Rule>,
+            #[serde(deserialize_with = "null_as_default")]
+            required: Vec<Rule>,
+        }
+        let a: Agent = serde_json::from_str(r#"{"channels": null, "required": null}"#).unwrap();
+        assert!(a.channels.is_empty() && a.required.is_empty());
+        let a: Agent = serde_json::from_str(r#"{"required": [{"id": "r"}]}"#).unwrap();
+        assert_eq!(a.required, vec![Rule { id: "r".into() }]);
+        let missing = serde_json::from_str::<Agent>(r#"{"channels": []}"#).unwrap_err();
+        assert!(
+            missing.to_string().contains("missing field `required`"),
+            "{missing}"
         );
     }
 

@@ -257,6 +257,7 @@ pub struct Operation {
 /// template variable, in order, and the number of literal segments that matched (routing prefers
 /// the template with the most, so `/workflows/clone` beats `/workflows/{workflow_id}`). `None`
 /// when the path does not fit or a variable's segment is empty.
+#[cfg_attr(not(feature = "mock"), allow(dead_code))]
 pub(crate) fn match_template<'p>(
     template: &'p str,
     path: &'p str,

@@ -2,14 +2,41 @@
 //! `.timeout()`, `.max_retries()`, `.idempotency_key()`, `.request_id()` and `.header()`, each
 //! overriding the client's setting for that one call.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error::{Error, Result};
 
+/// Whether a header carries a credential, by name: `Authorization`, cookies, and any name that
+/// says key, secret, token, ticket, password, session or signature — which covers every
+/// credential header an operation table names (`X-API-Key`, `X-API-Secret`, `API-KEY`, ...).
+/// Such values are marked sensitive and never shown by `Debug`.
+pub(crate) fn is_credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || [
+        "key",
+        "secret",
+        "token",
+        "ticket",
+        "password",
+        "session",
+        "signature",
+        "auth",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
 /// Settings for one call; the client's configuration fills in what is not set.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` shows header names, with the value of every credential-bearing header (see the
+/// list on [`CallOptions::header`]) replaced by `***`.
+#[derive(Clone, Default)]
 pub struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) deadline: Option<Duration>,
@@ -70,13 +97,20 @@ impl CallOptions {
     }
 
     /// A header for this call; it replaces a default header of the same name.
+    ///
+    /// Credential-bearing headers — `Authorization`, `Cookie`, and any name containing key,
+    /// secret, token, ticket, password, session, signature or auth — are marked sensitive:
+    /// never shown by `Debug`, never logged.
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         let name_str = name.as_ref();
         match (
             HeaderName::from_bytes(name_str.as_bytes()),
             HeaderValue::from_str(value.as_ref()),
         ) {
-            (Ok(n), Ok(v)) => {
+            (Ok(n), Ok(mut v)) => {
+                if is_credential_header(n.as_str()) {
+                    v.set_sensitive(true);
+                }
                 self.headers.insert(n, v);
             }
             _ => {
@@ -87,11 +121,40 @@ impl CallOptions {
         self
     }
 
+    /// The per-call headers as `Debug` shows them: credentials as `***`.
+    fn shown_headers(&self) -> Vec<(&str, String)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if value.is_sensitive() || is_credential_header(name.as_str()) {
+                    "***".to_owned()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (name.as_str(), shown)
+            })
+            .collect()
+    }
+
     pub(crate) fn check(&self) -> Result<()> {
         match &self.invalid {
             Some(msg) => Err(Error::invalid_input(msg.clone())),
             None => Ok(()),
         }
+    }
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("max_retries", &self.max_retries)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("request_id", &self.request_id)
+            .field("headers", &self.shown_headers())
+            .field("invalid", &self.invalid)
+            .finish()
     }
 }
 

@@ -1,7 +1,20 @@
 //! Pages and paginators. A list operation's `send()` returns one [`Page`]; its `paginate()`
 //! returns a [`Paginator`] that fetches the next page only when asked — by
 //! [`Paginator::next_page`], or by polling [`Paginator::pages`] / [`Paginator::items`]. Breaking
-//! out early fetches nothing more. A page that claims more but does not advance is an error, not
+//! out early fetches nothing more.
+//!
+//! A list goes on while its position advances and ends when the platform says so:
+//! - page style: the page number grows; it ends when has-next is false (or, without that flag,
+//!   at the last of the page count);
+//! - cursor style: the cursor changes; it ends when has-next is false (whatever cursor the page
+//!   carries) or the next cursor is null, absent or empty;
+//! - offset style: the offset grows by the number of items *received* (never by the requested
+//!   limit, which a server may cap); it ends when has-more is false or, without that flag, when
+//!   the offset reaches the total.
+//!
+//! Empty pages in the middle of a filtered listing are normal: they advance page and cursor
+//! lists, but an empty page cannot advance an offset list, so there it is an error. A position
+//! seen before, or [`MAX_CONSECUTIVE_EMPTY_PAGES`] empty pages in a row, is an error too — never
 //! an endless loop.
 //!
 //! ```no_run
@@ -33,6 +46,10 @@ use super::error::{Error, ErrorKind, Result};
 use super::operation::{Operation, PageKind, PageStyle};
 use super::response::{decode_error, decode_value, split};
 use super::send::{Raw, Request, send};
+
+/// Consecutive empty pages a paginator accepts before it stops with an error (a server that
+/// claims more forever while sending nothing).
+pub const MAX_CONSECUTIVE_EMPTY_PAGES: usize = 10;
 
 /// What every page says about its place in the list, read through the platform's style.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,9 +103,19 @@ impl<T, M> Page<T, M> {
         &self.info
     }
 
-    /// Whether the platform says a next page exists.
+    /// Whether the platform says a next page exists: its has-next flag when it sends one, else
+    /// a next cursor, else the page count (page lists) or the total (offset lists).
     pub fn has_next(&self) -> bool {
-        self.info.has_next.unwrap_or(false) || self.info.next_cursor.is_some()
+        if let Some(flag) = self.info.has_next {
+            return flag;
+        }
+        if self.info.next_cursor.is_some() {
+            return true;
+        }
+        match (self.info.page, self.info.page_count) {
+            (Some(page), Some(count)) => page < count,
+            _ => false,
+        }
     }
 
     /// The platform's request id for this page.
@@ -180,6 +207,53 @@ fn read_info(style: &PageStyle, meta: &Value) -> PageInfo {
     }
 }
 
+/// Where the page after this one starts, by the rules of the module docs: `Ok(None)` when the
+/// list ends, else the position this page reached (checked to grow) and the query value of the
+/// next page. `sent` is the page, offset or cursor this page was asked with.
+fn next_position(
+    style: &PageStyle,
+    info: &PageInfo,
+    sent: Option<&str>,
+    received: usize,
+) -> std::result::Result<Option<(Position, String)>, &'static str> {
+    let number = sent.and_then(|v| v.parse::<u64>().ok());
+    Ok(match style.kind {
+        PageKind::Page => {
+            let current = info.page.or(number).unwrap_or(1);
+            let more = info
+                .has_next
+                .unwrap_or_else(|| info.page_count.is_some_and(|count| current < count));
+            more.then(|| (Position::Page(current), (current + 1).to_string()))
+        }
+        PageKind::Offset => {
+            let next = number.unwrap_or(0).saturating_add(received as u64);
+            let more = info
+                .has_next
+                .unwrap_or_else(|| info.total.is_some_and(|total| next < total));
+            if more && received == 0 {
+                return Err(
+                    "an empty page of an offset list claims that more follow, but the offset cannot advance; stopping instead of looping",
+                );
+            }
+            more.then(|| (Position::Offset(next), next.to_string()))
+        }
+        PageKind::Cursor => {
+            let cursor = info.next_cursor.clone().filter(|c| !c.is_empty());
+            match (info.has_next, cursor) {
+                (Some(false), _) | (_, None) => None,
+                (_, Some(cursor)) => {
+                    if sent == Some(cursor.as_str()) {
+                        return Err(
+                            "the next cursor is the one this page was asked with; stopping instead of looping",
+                        );
+                    }
+                    Some((Position::Cursor(cursor.clone()), cursor))
+                }
+            }
+        }
+    })
+}
+
 /// Walks a list page by page, fetching each page only when it is asked for.
 pub struct Paginator<T, M = Value> {
     core: Arc<ClientCore>,
@@ -189,6 +263,7 @@ pub struct Paginator<T, M = Value> {
     max_pages: Option<usize>,
     fetched: usize,
     last_position: Option<Position>,
+    empty_run: usize,
     _items: PhantomData<fn() -> (T, M)>,
 }
 
@@ -230,6 +305,7 @@ where
             max_pages: None,
             fetched: 0,
             last_position: None,
+            empty_run: 0,
             _items: PhantomData,
         }
     }
@@ -240,8 +316,12 @@ where
         self
     }
 
-    /// Fetches the next page; `Ok(None)` once the list is done. After an error the paginator is
-    /// done too.
+    /// Fetches the next page; `Ok(None)` once the list is done.
+    ///
+    /// Cancel-safe: dropping the future while its request is in flight loses nothing, and the
+    /// next call fetches that page again. After a failed request (once its retries are spent)
+    /// the next call tries the same page again; after an error in the list itself (a position
+    /// that does not advance, too many empty pages) the paginator is done.
     pub async fn next_page(&mut self) -> Result<Option<Page<T, M>>> {
         if let Some(e) = self.pending_error.take() {
             return Err(e);
@@ -249,66 +329,43 @@ where
         if self.max_pages.is_some_and(|max| self.fetched >= max) {
             self.next = None;
         }
-        let Some(req) = self.next.take() else {
+        // Cloned, not taken: a dropped or failed fetch leaves the request in place.
+        let Some(req) = self.next.clone() else {
             return Ok(None);
         };
         let op = req.op;
         let raw = send(&self.core, &req).await?;
         let page: Page<T, M> = decode_page(&self.core, op, raw)?;
         self.fetched += 1;
+        self.next = None;
         self.next = self.advance(&req, &page)?;
         Ok(Some(page))
     }
 
-    /// The request for the page after `page`, if any; an error when the platform claims more
-    /// but the list would not move.
+    /// The request for the page after `page`, if any; an error when the list would not move.
     fn advance(&mut self, req: &Request, page: &Page<T, M>) -> Result<Option<Request>> {
         let op = req.op;
         let Some(style) = op.pagination else {
             return Ok(None);
         };
-        let info = &page.info;
         let stuck = |what: String| {
             Error::new(ErrorKind::Decode, what)
                 .not_retryable()
                 .with_request_id(page.request_id.clone())
                 .for_op(self.core.platform, op)
         };
-        let sent = req
-            .query_value(style.page_param)
-            .and_then(|v| v.parse::<u64>().ok());
-        let (position, next_value) = match style.kind {
-            PageKind::Page => {
-                let current = info.page.or(sent).unwrap_or(1);
-                let more = info
-                    .has_next
-                    .unwrap_or_else(|| info.page_count.is_some_and(|count| current < count));
-                if !more {
-                    return Ok(None);
-                }
-                (Position::Page(current), (current + 1).to_string())
-            }
-            PageKind::Offset => {
-                if !info.has_next.unwrap_or(false) {
-                    return Ok(None);
-                }
-                let offset = sent.unwrap_or(0);
-                (
-                    Position::Offset(offset),
-                    (offset + page.items.len() as u64).to_string(),
-                )
-            }
-            PageKind::Cursor => {
-                let Some(cursor) = info.next_cursor.clone() else {
-                    return Ok(None);
-                };
-                (Position::Cursor(cursor.clone()), cursor)
-            }
+        let sent = req.query_value(style.page_param);
+        let received = page.items.len();
+        let Some((position, next_value)) =
+            next_position(style, &page.info, sent, received).map_err(|e| stuck(e.into()))?
+        else {
+            return Ok(None);
         };
-        if page.items.is_empty() {
-            return Err(stuck(
-                "an empty page claims that more pages follow; stopping instead of looping".into(),
-            ));
+        self.empty_run = if received == 0 { self.empty_run + 1 } else { 0 };
+        if self.empty_run >= MAX_CONSECUTIVE_EMPTY_PAGES {
+            return Err(stuck(format!(
+                "{MAX_CONSECUTIVE_EMPTY_PAGES} consecutive empty pages still claim that more follow; stopping instead of looping"
+            )));
         }
         if let Some(last) = &self.last_position {
             let advanced = match (last, &position) {
@@ -362,5 +419,148 @@ where
             }
         });
         futures_util::StreamExt::fuse(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style(kind: PageKind) -> PageStyle {
+        PageStyle {
+            kind,
+            page_param: "p",
+            size_param: Some("limit"),
+            meta: None,
+            total: Some("total"),
+            page_count: None,
+            current: None,
+            size: None,
+            has_next: Some("has_more"),
+            has_previous: None,
+            next_cursor: Some("next"),
+        }
+    }
+
+    fn info(has_next: Option<bool>, total: Option<u64>, cursor: Option<&str>) -> PageInfo {
+        PageInfo {
+            has_next,
+            total,
+            next_cursor: cursor.map(str::to_owned),
+            ..PageInfo::default()
+        }
+    }
+
+    #[test]
+    fn offsets_grow_by_the_items_received_not_the_limit() {
+        let offset = style(PageKind::Offset);
+        // Asked for 50 from 0, the server capped the page at 20.
+        let next = next_position(&offset, &info(Some(true), None, None), Some("0"), 20);
+        assert_eq!(next, Ok(Some((Position::Offset(20), "20".into()))));
+        let next = next_position(&offset, &info(Some(true), None, None), Some("20"), 20);
+        assert_eq!(next, Ok(Some((Position::Offset(40), "40".into()))));
+        // No offset sent yet: the first page starts at 0.
+        let next = next_position(&offset, &info(Some(true), None, None), None, 3);
+        assert_eq!(next, Ok(Some((Position::Offset(3), "3".into()))));
+    }
+
+    #[test]
+    fn an_offset_list_ends_on_has_more_false_or_at_the_total() {
+        let offset = style(PageKind::Offset);
+        assert_eq!(
+            next_position(&offset, &info(Some(false), Some(99), None), Some("0"), 10),
+            Ok(None)
+        );
+        // Without a has-more flag: the total decides.
+        assert_eq!(
+            next_position(&offset, &info(None, Some(30), None), Some("20"), 10),
+            Ok(None)
+        );
+        assert_eq!(
+            next_position(&offset, &info(None, Some(31), None), Some("20"), 10),
+            Ok(Some((Position::Offset(30), "30".into())))
+        );
+    }
+
+    #[test]
+    fn an_empty_offset_page_claiming_more_is_an_error() {
+        let offset = style(PageKind::Offset);
+        let stuck = next_position(&offset, &info(Some(true), None, None), Some("40"), 0);
+        assert!(stuck.is_err(), "{stuck:?}");
+        let stuck = next_position(&offset, &info(None, Some(100), None), Some("40"), 0);
+        assert!(stuck.is_err(), "{stuck:?}");
+    }
+
+    #[test]
+    fn a_cursor_list_ends_when_has_next_is_false_even_with_a_cursor() {
+        let cursor = style(PageKind::Cursor);
+        assert_eq!(
+            next_position(
+                &cursor,
+                &info(Some(false), None, Some("c_2")),
+                Some("c_1"),
+                5
+            ),
+            Ok(None)
+        );
+        assert_eq!(
+            next_position(
+                &cursor,
+                &info(Some(true), None, Some("c_2")),
+                Some("c_1"),
+                5
+            ),
+            Ok(Some((Position::Cursor("c_2".into()), "c_2".into())))
+        );
+        // No flag: a cursor means more.
+        assert_eq!(
+            next_position(&cursor, &info(None, None, Some("c_2")), None, 0),
+            Ok(Some((Position::Cursor("c_2".into()), "c_2".into()))),
+            "an empty page advances a cursor list"
+        );
+    }
+
+    #[test]
+    fn a_cursor_list_ends_without_a_cursor_and_refuses_the_same_one() {
+        let cursor = style(PageKind::Cursor);
+        assert_eq!(
+            next_position(&cursor, &info(Some(true), None, None), Some("c_1"), 5),
+            Ok(None)
+        );
+        assert_eq!(
+            next_position(&cursor, &info(Some(true), None, Some("")), Some("c_1"), 5),
+            Ok(None),
+            "an empty cursor is no cursor"
+        );
+        assert!(
+            next_position(
+                &cursor,
+                &info(Some(true), None, Some("c_1")),
+                Some("c_1"),
+                5
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn pages_advance_through_empty_pages_and_end_at_the_count() {
+        let mut page = style(PageKind::Page);
+        page.page_count = Some("pages");
+        let i = PageInfo {
+            page: Some(2),
+            page_count: Some(3),
+            ..PageInfo::default()
+        };
+        assert_eq!(
+            next_position(&page, &i, Some("2"), 0),
+            Ok(Some((Position::Page(2), "3".into())))
+        );
+        let last = PageInfo {
+            page: Some(3),
+            page_count: Some(3),
+            ..PageInfo::default()
+        };
+        assert_eq!(next_position(&page, &last, Some("3"), 1), Ok(None));
     }
 }

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::config::ClientCore;
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, ErrorKind, Result, strip_bom};
 use super::operation::Operation;
 use super::send::Raw;
 
@@ -93,8 +93,20 @@ pub(crate) fn split<'a>(
     op: &'static Operation,
     raw: &'a Raw,
 ) -> Result<Parts<'a>> {
-    let body = std::str::from_utf8(&raw.body)
+    let body = std::str::from_utf8(strip_bom(&raw.body))
         .map_err(|_| decode_error(core, op, raw, "the body is not UTF-8".into()))?;
+    if body.trim().is_empty() {
+        return Err(decode_error(
+            core,
+            op,
+            raw,
+            format!(
+                "the response body was empty (HTTP {}), but {} declares a result",
+                raw.status.as_u16(),
+                op.id
+            ),
+        ));
+    }
     let envelope = core.platform.envelope.as_ref().filter(|_| op.enveloped);
     let meta_member = op.pagination.and_then(|p| p.meta);
     match envelope {
@@ -123,12 +135,6 @@ pub(crate) fn split<'a>(
             Ok(Parts { result, meta })
         }
         None => {
-            if body.trim().is_empty() {
-                return Ok(Parts {
-                    result: None,
-                    meta: None,
-                });
-            }
             let whole: &RawValue = serde_json::from_str(body)
                 .map_err(|e| decode_error(core, op, raw, format!("the body is not JSON: {e}")))?;
             let meta = match meta_member {
@@ -180,14 +186,23 @@ pub(crate) fn decode<T: DeserializeOwned>(
     Ok(wrap(value, raw))
 }
 
-/// Checks a buffered success whose result is empty (`data: null`, no body).
+/// Checks a buffered success whose result is empty: any empty body (a 204, a 200 with
+/// `Content-Length: 0`, whatever its content type) is `()`; a body that is there must be the
+/// platform's envelope (`data: null`) or JSON.
 pub(crate) fn decode_empty(
     core: &ClientCore,
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Response<()>> {
-    split(core, op, &raw)?;
+    if !is_empty_body(&raw.body) {
+        split(core, op, &raw)?;
+    }
     Ok(wrap((), raw))
+}
+
+/// No bytes, or only a byte-order mark and white space.
+fn is_empty_body(body: &[u8]) -> bool {
+    strip_bom(body).iter().all(u8::is_ascii_whitespace)
 }
 
 pub(crate) fn wrap<T>(value: T, raw: Raw) -> Response<T> {

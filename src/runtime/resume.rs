@@ -5,8 +5,15 @@
 //!
 //! The reconnect budget counts consecutive failures and resets on every delivered event; a
 //! close that delivered nothing counts as a failure, so a server that keeps closing at once
-//! cannot spin the client. Between attempts the client backs off with full jitter through the
-//! injected clock. Errors that retrying cannot fix (401, 404, a bad ticket) end the stream at once.
+//! cannot spin the client. Errors that retrying cannot fix (401, 404, a bad ticket, an answer
+//! that is not an event stream) end the stream at once.
+//!
+//! Before every reconnect the stream waits, through the injected clock: the `Retry-After` of the
+//! error that ended the attempt, if it had one; else the stream's reconnection time (the last SSE
+//! `retry:` the server sent), doubling on consecutive failures; else, after a failure, full
+//! jitter over the usual exponential backoff. Every wait is clamped to the client's
+//! `max_retry_after`, and the time spent reconnecting without delivering an event is bounded by
+//! the reconnect deadline.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,8 +46,10 @@ pub(crate) struct ResumeSettings {
     pub flush_at_eof: bool,
     /// Event names consumed and never yielded.
     pub heartbeat: &'static [&'static str],
-    /// Backoff between reconnects.
+    /// Backoff between reconnects (its `max_hint` clamps every wait).
     pub backoff: Policy,
+    /// Bound on the time spent reconnecting without delivering an event.
+    pub reconnect_deadline: Duration,
     /// The clock that sleeps between reconnects.
     pub clock: Arc<dyn Clock>,
     /// Limits of the SSE decoder: line and event bytes.
@@ -55,6 +64,16 @@ struct State {
     failures: u32,
     delivered_since_open: bool,
     finished: bool,
+    /// Whether the next open is a reconnect (and so waits first).
+    reconnecting: bool,
+    /// The stream's reconnection time: the last SSE `retry:` of any connection.
+    reconnection_delay: Option<Duration>,
+    /// The server's pacing hint on the error that ended the last attempt.
+    hint: Option<Duration>,
+    /// The clock's monotonic reading when the stream last delivered an event (or opened).
+    progress_at: Duration,
+    /// The failure being recovered from, kept as the source of a reconnect-deadline error.
+    last_error: Option<Error>,
 }
 
 /// Connects (with the reconnect budget) and returns the stream of every non-heartbeat event,
@@ -64,6 +83,7 @@ pub(crate) async fn open_resumable(
     settings: ResumeSettings,
     after: Option<String>,
 ) -> Result<impl Stream<Item = Result<Event>> + Send + 'static> {
+    let progress_at = settings.clock.monotonic();
     let mut state = State {
         opener,
         settings,
@@ -72,6 +92,11 @@ pub(crate) async fn open_resumable(
         failures: 0,
         delivered_since_open: false,
         finished: false,
+        reconnecting: false,
+        reconnection_delay: None,
+        hint: None,
+        progress_at,
+        last_error: None,
     };
     state.connect().await?;
     Ok(futures_util::stream::unfold(state, |mut st| async move {
@@ -95,13 +120,20 @@ pub(crate) async fn open_resumable(
                     }
                     st.failures = 0;
                     st.delivered_since_open = true;
+                    st.progress_at = st.settings.clock.monotonic();
                     return Some((Ok(event), st));
                 }
-                Some(Err(End::Closed)) | None => {
+                Some(Err(End {
+                    error: None,
+                    reconnection_delay,
+                })) => {
                     st.current = None;
+                    st.note_reconnection_delay(reconnection_delay);
                     if !st.settings.reconnect {
                         return None;
                     }
+                    st.reconnecting = true;
+                    st.hint = None;
                     if !st.delivered_since_open {
                         let e = Error::new(
                             ErrorKind::Stream,
@@ -113,8 +145,15 @@ pub(crate) async fn open_resumable(
                         }
                     }
                 }
-                Some(Err(End::Broken(e))) => {
+                // `events` always ends with an `End`; a bare end of stream cannot happen.
+                None => return None,
+                Some(Err(End {
+                    error: Some(e),
+                    reconnection_delay,
+                })) => {
                     st.current = None;
+                    st.note_reconnection_delay(reconnection_delay);
+                    st.reconnecting = true;
                     if let Some(e) = st.fail(e) {
                         return Some((Err(e), st));
                     }
@@ -125,14 +164,35 @@ pub(crate) async fn open_resumable(
 }
 
 impl State {
-    /// Opens a connection after the last delivered id, backing off after failures; gives up
-    /// with the error when the budget is spent or the error cannot be fixed by retrying.
+    /// Opens a connection after the last delivered id, waiting first when it is a reconnect;
+    /// gives up with the error when the budget or the reconnect deadline is spent, or the error
+    /// cannot be fixed by retrying.
     async fn connect(&mut self) -> Result<()> {
         loop {
-            if self.failures > 0 {
-                let delay = full_jitter(self.settings.backoff.ceiling(self.failures - 1));
-                self.settings.clock.sleep(delay).await;
+            if self.reconnecting {
+                let wait = self.wait();
+                let clock = &self.settings.clock;
+                let spent = clock.monotonic().saturating_sub(self.progress_at);
+                if spent + wait > self.settings.reconnect_deadline {
+                    self.finished = true;
+                    let mut error = Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the event stream could not be resumed within {:.0}s of its last event",
+                            self.settings.reconnect_deadline.as_secs_f64()
+                        ),
+                    )
+                    .not_retryable();
+                    if let Some(last) = self.last_error.take() {
+                        error = error.with_source(last);
+                    }
+                    return Err(error);
+                }
+                if !wait.is_zero() {
+                    clock.sleep(wait).await;
+                }
             }
+            self.reconnecting = true;
             match self.opener.open(self.last_id.clone()).await {
                 Ok(streaming) => {
                     let decoder = SseDecoder::with_limits(
@@ -150,6 +210,8 @@ impl State {
                         .boxed(),
                     );
                     self.delivered_since_open = false;
+                    self.hint = None;
+                    self.last_error = None;
                     return Ok(());
                 }
                 Err(e) => {
@@ -161,14 +223,38 @@ impl State {
         }
     }
 
-    /// Counts a failure. Returns the error when the stream must end with it.
+    /// How long to wait before the next reconnect (see the module docs), clamped.
+    fn wait(&self) -> Duration {
+        let backoff = &self.settings.backoff;
+        let wait = match (self.hint, self.reconnection_delay) {
+            (Some(hint), _) => hint,
+            (None, Some(delay)) => {
+                let doublings = self.failures.saturating_sub(1).min(30);
+                delay.saturating_mul(2u32.saturating_pow(doublings))
+            }
+            (None, None) if self.failures > 0 => full_jitter(backoff.ceiling(self.failures - 1)),
+            (None, None) => Duration::ZERO,
+        };
+        wait.min(backoff.max_hint)
+    }
+
+    fn note_reconnection_delay(&mut self, delay: Option<Duration>) {
+        if delay.is_some() {
+            self.reconnection_delay = delay;
+        }
+    }
+
+    /// Counts a failure and keeps its pacing hint. Returns the error when the stream must end
+    /// with it.
     fn fail(&mut self, e: Error) -> Option<Error> {
         self.failures += 1;
+        self.hint = e.retry_after();
         if !self.settings.reconnect || !e.is_retryable() || self.failures > self.settings.budget {
             self.finished = true;
             return Some(e);
         }
         tracing::debug!(failures = self.failures, error = %e, "event stream reconnecting");
+        self.last_error = Some(e);
         None
     }
 }

@@ -6,8 +6,18 @@
 //! writes — one idempotency key, both reused on every attempt (a caller's own wins). Per
 //! attempt: a fresh request from the body factory, a timeout, a capped body read, and
 //! classification of any non-2xx answer from its status, headers and bytes before anything is
-//! decoded. Between attempts, [`super::retry`] decides. Nothing secret reaches an error, a log
-//! line or a span: URLs are stripped from transport errors and credentials are marked sensitive.
+//! decoded (an error body over the cap is truncated, never a reason to misclassify). Between
+//! attempts, [`super::retry`] decides; the whole call is bounded by the deadline, measured on the
+//! clock's monotonic reading. Nothing secret reaches an error, a log line or a span: URLs are
+//! stripped from transport errors and credentials are marked sensitive.
+//!
+//! Redirects are followed here, not by reqwest, so that one rule holds: a redirect never changes
+//! what a write does. A GET follows same-origin redirects (301/302/303/307/308); a write follows
+//! only 307/308, re-sending the same method, body (from the factory) and idempotency key; a
+//! 301/302/303 on a write is an error of kind `Other` (not retried, and it may have been applied:
+//! a 303 says the server processed it). A redirect to another origin is never followed, for any
+//! method, so no credential leaves the platform's origin. At most
+//! [`MAX_REDIRECTS`](super::config::MAX_REDIRECTS) per attempt.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -20,8 +30,8 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
-use super::config::ClientCore;
-use super::error::{Error, ErrorKind, Result, retry_after_at};
+use super::config::{ClientCore, MAX_REDIRECTS};
+use super::error::{Error, ErrorKind, Result};
 use super::operation::{Auth, Operation};
 use super::options::CallOptions;
 use super::retry::{Decision, Failure, Policy};
@@ -176,8 +186,8 @@ async fn run_attempts(
 ) -> Result<Outcome> {
     let config = &core.config;
     let clock = &config.clock;
-    let started = clock.now();
-    let deadline = req.options.deadline.or(config.deadline);
+    let started = clock.monotonic();
+    let deadline = req.options.deadline.unwrap_or(config.deadline);
     let per_attempt = req.options.timeout.unwrap_or(config.timeout);
     let policy = Policy {
         max_retries: req.options.max_retries.unwrap_or(config.max_retries),
@@ -185,20 +195,18 @@ async fn run_attempts(
         cap: config.backoff_cap,
         max_hint: config.max_retry_after,
     };
-    let elapsed = || clock.now().duration_since(started).unwrap_or_default();
+    let elapsed = || clock.monotonic().saturating_sub(started);
 
     let mut retries_done = 0u32;
     loop {
-        let timeout = match deadline {
-            Some(d) => {
-                let left = d.saturating_sub(elapsed());
-                if left.is_zero() {
-                    return Err(Error::new(ErrorKind::Timeout, "the call's deadline passed"));
-                }
-                per_attempt.min(left)
-            }
-            None => per_attempt,
-        };
+        let left = deadline.saturating_sub(elapsed());
+        if left.is_zero() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("the call's {:.1}s deadline passed", deadline.as_secs_f64()),
+            ));
+        }
+        let timeout = per_attempt.min(left);
         tracing::Span::current().record("attempt", retries_done + 1);
         let begun = Instant::now();
         let result = attempt(core, req, mode, prepared, timeout).await;
@@ -210,9 +218,7 @@ async fn run_attempts(
         let error = error.applied(req.op.method.is_write() && failure.may_have_been_applied);
         match policy.decide(retries_done, failure, req.op.resend_safe()) {
             Decision::RetryAfter(delay) => {
-                if let Some(d) = deadline
-                    && elapsed() + delay >= d
-                {
+                if elapsed() + delay >= deadline {
                     return Err(error);
                 }
                 tracing::debug!(
@@ -228,6 +234,8 @@ async fn run_attempts(
     }
 }
 
+/// One attempt: the request (and the redirects it may follow), then the answer read and
+/// classified.
 async fn attempt(
     core: &ClientCore,
     req: &Request,
@@ -235,60 +243,37 @@ async fn attempt(
     prepared: &Prepared,
     timeout: Duration,
 ) -> std::result::Result<Outcome, (Error, Failure)> {
-    let mut request = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
-    *request.headers_mut() = prepared.headers.clone();
-    match &req.body {
-        Body::Empty => {}
-        Body::Json(bytes) => *request.body_mut() = Some(reqwest::Body::from(bytes.clone())),
-        Body::Factory { make, .. } => match make() {
-            Ok(body) => *request.body_mut() = Some(body),
-            Err(e) => return Err((e, permanent())),
-        },
-    }
-    let max = core.config.max_response_bytes;
     let exchange = async {
-        let response = core.http.execute(request).await.map_err(transport)?;
+        let response = exchange_following_redirects(core, req, prepared).await?;
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
-        if status.is_success() {
-            match mode {
-                Mode::Stream => Ok(Outcome::Stream(Streaming { response })),
-                Mode::Buffered => {
-                    let request_id =
-                        response_request_id(response.headers()).or(prepared.request_id.clone());
-                    let headers = response.headers().clone();
-                    let body = read_capped(response, max).await?;
-                    Ok(Outcome::Buffered(Raw {
-                        status,
-                        headers,
-                        body,
-                        request_id,
-                    }))
+        let max = core.config.max_response_bytes;
+        if !status.is_success() {
+            return Err(classify(core, response).await);
+        }
+        match mode {
+            Mode::Stream => {
+                if is_event_stream(response.headers()) {
+                    return Ok(Outcome::Stream(Streaming { response }));
                 }
+                let headers = response.headers().clone();
+                let (body, truncated) = read_truncated(response, max).await?;
+                let error = Error::not_a_stream(&core.platform.errors, status, headers, body)
+                    .truncated(truncated);
+                Err((error, permanent_after_answer()))
             }
-        } else {
-            let headers = response.headers().clone();
-            let body = read_capped(response, max).await?;
-            let hint = retry_after_at(&headers, core.config.clock.now());
-            let error = Error::from_response(&core.platform.errors, status, headers, body);
-            let code = status.as_u16();
-            let retryable = matches!(code, 408 | 429) || (status.is_server_error() && code != 501);
-            // A 408 or 429 was turned away before processing; other answers may have been acted on.
-            let failure = Failure {
-                retryable,
-                may_have_been_applied: !matches!(code, 408 | 429),
-                hint: if matches!(code, 429 | 503) {
-                    hint
-                } else {
-                    None
-                },
-            };
-            let error = if retryable {
-                error
-            } else {
-                error.not_retryable()
-            };
-            Err((error, failure))
+            Mode::Buffered => {
+                let request_id =
+                    response_request_id(response.headers()).or(prepared.request_id.clone());
+                let headers = response.headers().clone();
+                let body = read_capped(response, max).await?;
+                Ok(Outcome::Buffered(Raw {
+                    status,
+                    headers,
+                    body,
+                    request_id,
+                }))
+            }
         }
     };
     match tokio::time::timeout(timeout, exchange).await {
@@ -304,6 +289,166 @@ async fn attempt(
                 hint: None,
             },
         )),
+    }
+}
+
+/// Builds one request for `url` (a fresh body from the factory).
+fn build_request(
+    req: &Request,
+    prepared: &Prepared,
+    url: &Url,
+) -> std::result::Result<reqwest::Request, (Error, Failure)> {
+    let mut request = reqwest::Request::new(prepared.method.clone(), url.clone());
+    *request.headers_mut() = prepared.headers.clone();
+    match &req.body {
+        Body::Empty => {}
+        Body::Json(bytes) => *request.body_mut() = Some(reqwest::Body::from(bytes.clone())),
+        Body::Factory { make, .. } => match make() {
+            Ok(body) => *request.body_mut() = Some(body),
+            Err(e) => return Err((e, permanent())),
+        },
+    }
+    Ok(request)
+}
+
+/// Sends the request and follows redirects by the rules of the module docs.
+async fn exchange_following_redirects(
+    core: &ClientCore,
+    req: &Request,
+    prepared: &Prepared,
+) -> std::result::Result<reqwest::Response, (Error, Failure)> {
+    let write = req.op.method.is_write();
+    let mut url = prepared.url.clone();
+    for _ in 0..=MAX_REDIRECTS {
+        let request = build_request(req, prepared, &url)?;
+        let response = core.http.execute(request).await.map_err(transport)?;
+        let status = response.status();
+        // An injected client may have followed a redirect itself (turning a POST into a GET):
+        // whatever it answered is not the result of this write.
+        if write && !core.config.own_http && response.url() != &url {
+            let location = shown_url(response.url());
+            return Err(redirect_refused(
+                status,
+                &location,
+                "the HTTP client followed a redirect of a write; its answer is not the write's result",
+            ));
+        }
+        if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            return Ok(response);
+        }
+        let Some(location) = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(response); // a redirect without a target: classified as an answer
+        };
+        let Ok(target) = url.join(location) else {
+            return Err(redirect_refused(
+                status,
+                location,
+                "the redirect target is not a valid URL",
+            ));
+        };
+        let shown = shown_url(&target);
+        if target.origin() != url.origin() {
+            return Err(redirect_refused(
+                status,
+                &shown,
+                "a redirect to another origin is never followed, so no credential leaves the platform",
+            ));
+        }
+        if write && matches!(status.as_u16(), 301..=303) {
+            return Err(redirect_refused(
+                status,
+                &shown,
+                "following it would turn the write into a GET without its body",
+            ));
+        }
+        url = target;
+    }
+    Err((
+        Error::new(
+            ErrorKind::Other,
+            format!("more than {MAX_REDIRECTS} redirects"),
+        )
+        .not_retryable(),
+        permanent_after_answer(),
+    ))
+}
+
+/// A URL as errors show it: without its query (it may carry a ticket) or fragment.
+fn shown_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.query().is_some() {
+        shown.set_query(Some("…"));
+    }
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+fn redirect_refused(status: StatusCode, location: &str, why: &str) -> (Error, Failure) {
+    let error = Error::new(
+        ErrorKind::Other,
+        format!(
+            "the server answered {} with Location {location}: {why}",
+            status.as_u16()
+        ),
+    )
+    .with_status(status)
+    .not_retryable();
+    (error, permanent_after_answer())
+}
+
+/// Reads and classifies a non-2xx answer. Status and headers decide; an oversized body is
+/// truncated to the cap (and the error says so), never a reason to misclassify.
+async fn classify(core: &ClientCore, response: reqwest::Response) -> (Error, Failure) {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let (body, truncated) = match read_truncated(response, core.config.max_response_bytes).await {
+        Ok(read) => read,
+        Err(pair) => return pair,
+    };
+    let error = Error::from_response(
+        &core.platform.errors,
+        status,
+        headers,
+        body,
+        core.config.clock.now(),
+    )
+    .truncated(truncated);
+    let code = status.as_u16();
+    let retryable = matches!(code, 408 | 429) || (status.is_server_error() && code != 501);
+    // A 408 or 429 was turned away before processing; other answers may have been acted on.
+    let failure = Failure {
+        retryable,
+        may_have_been_applied: !matches!(code, 408 | 429),
+        hint: error.retry_after(),
+    };
+    let error = if retryable {
+        error
+    } else {
+        error.not_retryable()
+    };
+    (error, failure)
+}
+
+/// Whether a response's Content-Type is `text/event-stream` (any parameters, any letter case).
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+/// The server answered and the answer is final: not retried, and (for a write) it may have been
+/// applied.
+fn permanent_after_answer() -> Failure {
+    Failure {
+        retryable: false,
+        may_have_been_applied: true,
+        hint: None,
     }
 }
 
@@ -364,6 +509,33 @@ async fn read_capped(
                 }
             }
             Ok(None) => return Ok(buf.freeze()),
+            Err(e) => {
+                let (error, mut failure) = transport(e);
+                failure.may_have_been_applied = true;
+                return Err((error, failure));
+            }
+        }
+    }
+}
+
+/// Reads a body up to `max` bytes, dropping the rest: the bytes kept and whether any were cut.
+/// For error answers, whose classification must not depend on their size.
+async fn read_truncated(
+    mut response: reqwest::Response,
+    max: usize,
+) -> std::result::Result<(Bytes, bool), (Error, Failure)> {
+    let mut buf = BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max.saturating_sub(buf.len());
+                if chunk.len() > room {
+                    buf.extend_from_slice(&chunk[..room]);
+                    return Ok((buf.freeze(), true));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok((buf.freeze(), false)),
             Err(e) => {
                 let (error, mut failure) = transport(e);
                 failure.may_have_been_applied = true;

@@ -4,6 +4,10 @@
 //! holding NUL is ignored; `retry` takes digits only; a blank line dispatches, and a block without
 //! data dispatches nothing.
 //!
+//! `retry:` has two readings, both kept: [`Event::retry`] is the value given in that event's own
+//! block, and [`SseDecoder::reconnection_delay`] is the stream's reconnection time — set by every
+//! valid `retry:` line, whether or not its block dispatches an event, as WHATWG defines it.
+//!
 //! Every input byte is scanned once (memchr over each new chunk, never over what was already
 //! buffered), so time is linear in the input however it is chunked, and memory is bounded: a line
 //! still being read and an event being assembled each have a limit.
@@ -42,7 +46,8 @@ pub struct Event {
     pub data: String,
     /// The last event id seen so far on this stream (it persists across events, per WHATWG).
     pub id: Option<String>,
-    /// A `retry:` value given in this event's block, in milliseconds.
+    /// A `retry:` value given in this event's block, in milliseconds. The stream's reconnection
+    /// time, which any block may set, is [`SseDecoder::reconnection_delay`].
     pub retry: Option<u64>,
 }
 
@@ -94,6 +99,9 @@ pub struct SseDecoder {
     has_data: bool,
     last_id: Option<String>,
     retry: Option<u64>,
+    /// The stream's reconnection time in milliseconds: the last valid `retry:` line, kept across
+    /// events.
+    reconnection_ms: Option<u64>,
 }
 
 impl Default for SseDecoder {
@@ -122,6 +130,7 @@ impl SseDecoder {
             has_data: false,
             last_id: None,
             retry: None,
+            reconnection_ms: None,
         }
     }
 
@@ -129,6 +138,13 @@ impl SseDecoder {
     pub fn with_last_id(mut self, id: Option<String>) -> Self {
         self.last_id = id;
         self
+    }
+
+    /// The stream's reconnection time: the value of the last valid `retry:` line seen so far
+    /// (milliseconds on the wire), whether or not its block dispatched an event. `None` until the
+    /// server sends one.
+    pub fn reconnection_delay(&self) -> Option<Duration> {
+        self.reconnection_ms.map(Duration::from_millis)
     }
 
     /// Decodes one chunk, pushing each completed event onto `out`.
@@ -273,7 +289,12 @@ impl SseDecoder {
                 self.last_id = Some(String::from_utf8_lossy(value).into_owned());
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                self.retry = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
+                // Digits too many for u64 are still a (huge) delay: saturate, the reader clamps.
+                let ms = std::str::from_utf8(value)
+                    .ok()
+                    .map(|s| s.parse().unwrap_or(u64::MAX));
+                self.retry = ms;
+                self.reconnection_ms = ms;
             }
             _ => {}
         }
@@ -303,13 +324,14 @@ impl SseDecoder {
     }
 }
 
-/// How an event stream ended.
+/// How an event stream ended, with the reconnection time the server set on it.
 #[derive(Debug)]
-pub(crate) enum End {
-    /// The server closed the stream cleanly.
-    Closed,
-    /// The connection failed, or stayed silent past the idle timeout.
-    Broken(Error),
+pub(crate) struct End {
+    /// `None`: the server closed the stream cleanly. `Some`: the connection failed, or stayed
+    /// silent past the idle timeout.
+    pub error: Option<Error>,
+    /// The decoder's [`SseDecoder::reconnection_delay`] when the stream ended.
+    pub reconnection_delay: Option<Duration>,
 }
 
 /// Decodes a response body into events. Yields `Ok(event)` for each event, then exactly one
@@ -327,8 +349,8 @@ where
         body: S,
         decoder: SseDecoder,
         queue: VecDeque<Event>,
-        /// How the body ended, reported once the queued events are out.
-        end: Option<End>,
+        /// How the body ended (`Some(None)`: cleanly), reported once the queued events are out.
+        end: Option<Option<Error>>,
         finished: bool,
     }
     let state = State {
@@ -343,15 +365,19 @@ where
             if let Some(event) = st.queue.pop_front() {
                 return Some((Ok(event), st));
             }
-            if let Some(end) = st.end.take() {
+            if let Some(error) = st.end.take() {
                 st.finished = true;
+                let end = End {
+                    error,
+                    reconnection_delay: st.decoder.reconnection_delay(),
+                };
                 return Some((Err(end), st));
             }
             if st.finished {
                 return None;
             }
             st.end = match tokio::time::timeout(idle_timeout, st.body.next()).await {
-                Err(_) => Some(End::Broken(Error::new(
+                Err(_) => Some(Some(Error::new(
                     ErrorKind::Timeout,
                     format!(
                         "the event stream was silent for {:.0}s",
@@ -360,9 +386,9 @@ where
                 ))),
                 Ok(Some(Ok(chunk))) => match st.decoder.feed(&chunk, &mut st.queue) {
                     Ok(()) => None,
-                    Err(e) => Some(End::Broken(e.into())),
+                    Err(e) => Some(Some(e.into())),
                 },
-                Ok(Some(Err(e))) => Some(End::Broken(
+                Ok(Some(Err(e))) => Some(Some(
                     Error::new(
                         ErrorKind::Connection,
                         "the event stream's connection failed",
@@ -370,8 +396,8 @@ where
                     .with_source(e.without_url()),
                 )),
                 Ok(None) => match st.decoder.finish(flush_at_eof, &mut st.queue) {
-                    Ok(()) => Some(End::Closed),
-                    Err(e) => Some(End::Broken(e.into())),
+                    Ok(()) => Some(None),
+                    Err(e) => Some(Some(e.into())),
                 },
             };
         }
