@@ -2,7 +2,7 @@
 //! reqwest-eventsource and async-openai) on the same bytes, and agentwire's scaling with event
 //! size when an event arrives in 1 KiB chunks (linear: time per byte stays flat).
 //!
-//! `cargo bench --bench sse`
+//! `cargo bench -p agentwire-benches --bench sse`
 
 #![allow(missing_docs)]
 
