@@ -269,7 +269,7 @@ async fn an_undecodable_success_is_a_decode_error_naming_the_path() {
     ));
     let err = retrieve_err(&s, "a_bad").await;
     assert_eq!(err.kind(), &ErrorKind::Decode);
-    assert!(err.message().contains("`id`"), "{}", err.message());
+    assert!(err.message().contains("`data.id`"), "{}", err.message());
     assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
     let raw = String::from_utf8_lossy(err.body().expect("raw body kept")).into_owned();
     assert!(raw.contains("\"id\":5"), "{raw}");

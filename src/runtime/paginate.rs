@@ -39,12 +39,11 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use super::config::ClientCore;
 use super::error::{Error, ErrorKind, Result};
 use super::operation::{Operation, PageKind, PageStyle};
-use super::response::{decode_error, decode_value, split};
+use super::response::{Layout, decode_body, decode_error};
 use super::send::{Raw, Request, send};
 
 /// Consecutive empty pages a paginator accepts before it stops with an error (a server that
@@ -144,33 +143,29 @@ impl<T: fmt::Debug, M: fmt::Debug> fmt::Debug for Page<T, M> {
     }
 }
 
-/// Decodes a buffered list answer into a page.
+/// Decodes a buffered list answer into a page: the items in one pass with the envelope, then
+/// the (small) page metadata typed as `M` and read as [`PageInfo`].
 pub(crate) fn decode_page<T: DeserializeOwned, M: DeserializeOwned>(
     core: &ClientCore,
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Page<T, M>> {
-    let parts = split(core, op, &raw)?;
-    let items_json: Option<&str> = match (op.items, parts.result) {
-        (Some(member), Some(result)) => {
-            let members: std::collections::BTreeMap<String, &RawValue> =
-                serde_json::from_str(result.get()).map_err(|e| {
-                    decode_error(core, op, &raw, format!("the result is not an object: {e}"))
-                })?;
-            members.get(member).map(|v| v.get())
-        }
-        (None, Some(result)) => Some(result.get()),
-        (_, None) => None,
-    };
-    let items: Vec<T> = match items_json {
-        Some(json) if json != "null" => decode_value(core, op, &raw, json)?,
-        _ => Vec::new(),
-    };
-    let (meta, info) = match (parts.meta, op.pagination) {
+    let decoded = decode_body::<Vec<T>>(core, op, &raw, Layout::of(core, op))?;
+    let items = decoded.result.unwrap_or_default();
+    let (meta, info) = match (decoded.meta, op.pagination) {
         (Some(meta_json), Some(style)) => {
-            let typed: M = decode_value(core, op, &raw, meta_json.get())?;
-            let value: Value = serde_json::from_str(meta_json.get()).unwrap_or(Value::Null);
-            (Some(typed), read_info(style, &value))
+            let typed: M = serde_json::from_str(meta_json.get()).map_err(|e| {
+                decode_error(
+                    core,
+                    op,
+                    &raw,
+                    format!("the page metadata does not match the documented type: {e}"),
+                )
+            })?;
+            let info = serde_json::from_str::<Value>(meta_json.get())
+                .map(|value| read_info(style, &value))
+                .unwrap_or_default();
+            (Some(typed), info)
         }
         _ => (None, PageInfo::default()),
     };

@@ -2,12 +2,14 @@
 //! decoding of a buffered answer into it — the platform's envelope unwrapped, every decode
 //! failure a `Decode` error that names the JSON path and keeps the raw body.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -81,21 +83,61 @@ impl<T: fmt::Debug> fmt::Debug for Response<T> {
     }
 }
 
-/// The parts of a decoded body: the result's JSON and, where the platform sends it, page meta.
-pub(crate) struct Parts<'a> {
-    pub result: Option<&'a RawValue>,
-    pub meta: Option<&'a RawValue>,
+/// Where an operation's result and page metadata sit in its success body.
+#[derive(Clone, Copy)]
+pub(crate) struct Layout<'a> {
+    /// The member holding the result; `None`: the whole body is the result.
+    pub result: Option<&'a str>,
+    /// Within the result, the member holding the items of a list (`None`: the result is them).
+    pub items: Option<&'a str>,
+    /// The member holding page metadata, if the caller wants it.
+    pub meta: Option<&'a str>,
+    /// Members every success body must carry (the envelope's).
+    pub required: &'a [&'a str],
 }
 
-/// Splits a success body into its result and meta, checking the envelope.
-pub(crate) fn split<'a>(
+impl Layout<'static> {
+    /// The layout of `op`'s success body on its platform.
+    pub(crate) fn of(core: &ClientCore, op: &'static Operation) -> Self {
+        let envelope = core.platform.envelope.as_ref().filter(|_| op.enveloped);
+        let style_meta = op.pagination.and_then(|p| p.meta);
+        match envelope {
+            Some(env) => Layout {
+                result: Some(env.data),
+                items: op.items,
+                meta: op
+                    .pagination
+                    .map(|_| style_meta.filter(|m| !m.is_empty()).unwrap_or(env.meta)),
+                required: env.required,
+            },
+            None => Layout {
+                result: None,
+                items: op.items,
+                meta: style_meta,
+                required: &[],
+            },
+        }
+    }
+}
+
+/// A success body decoded in one pass: the typed result (`None` when absent or `null`) and the
+/// page metadata, still as JSON text (it is small, and read twice: typed and as `PageInfo`).
+pub(crate) struct Decoded<'b, T> {
+    pub result: Option<T>,
+    pub meta: Option<&'b RawValue>,
+}
+
+/// Decodes a success body by its layout in one pass with plain serde: no intermediate map, no
+/// path tracking. Only when that fails is the body decoded again, tracking the path, so the
+/// error can name the field.
+pub(crate) fn decode_body<'b, T: DeserializeOwned>(
     core: &ClientCore,
     op: &'static Operation,
-    raw: &'a Raw,
-) -> Result<Parts<'a>> {
-    let body = std::str::from_utf8(strip_bom(&raw.body))
-        .map_err(|_| decode_error(core, op, raw, "the body is not UTF-8".into()))?;
-    if body.trim().is_empty() {
+    raw: &'b Raw,
+    layout: Layout<'_>,
+) -> Result<Decoded<'b, T>> {
+    let body = strip_bom(&raw.body);
+    if body.iter().all(u8::is_ascii_whitespace) {
         return Err(decode_error(
             core,
             op,
@@ -107,71 +149,255 @@ pub(crate) fn split<'a>(
             ),
         ));
     }
-    let envelope = core.platform.envelope.as_ref().filter(|_| op.enveloped);
-    let meta_member = op.pagination.and_then(|p| p.meta);
-    match envelope {
-        Some(env) => {
-            let members: BTreeMap<String, &RawValue> = serde_json::from_str(body).map_err(|e| {
-                decode_error(
-                    core,
-                    op,
-                    raw,
-                    format!("the body is not the platform's JSON envelope: {e}"),
-                )
-            })?;
-            if let Some(missing) = env.required.iter().find(|m| !members.contains_key(**m)) {
-                return Err(decode_error(
-                    core,
-                    op,
-                    raw,
-                    format!("the envelope has no `{missing}` member"),
-                ));
+    // The whole body is both result and meta (a bare list page with its counters inline):
+    // the one shape a single pass cannot serve.
+    if layout.result.is_none() && layout.meta == Some("") {
+        let whole: &RawValue =
+            parse(body).map_err(|e| decode_failure::<T>(core, op, raw, layout, e))?;
+        let result = decode_result::<T>(whole.get().as_bytes(), layout.items)
+            .map_err(|e| decode_failure::<T>(core, op, raw, layout, e))?;
+        return Ok(Decoded {
+            result,
+            meta: Some(whole),
+        });
+    }
+    let seed = BodySeed::<T> {
+        layout,
+        _result: PhantomData,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let fast = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|d| {
+        de.end()?;
+        Ok(d)
+    });
+    match fast {
+        Ok(Ok(decoded)) => Ok(decoded),
+        Ok(Err(missing)) => Err(decode_error(
+            core,
+            op,
+            raw,
+            format!("the envelope has no `{missing}` member"),
+        )),
+        Err(e) => Err(decode_failure::<T>(core, op, raw, layout, e)),
+    }
+}
+
+fn parse<'b>(body: &'b [u8]) -> serde_json::Result<&'b RawValue> {
+    serde_json::from_slice(body)
+}
+
+/// The result from its JSON (`items`: the member holding a list's items).
+fn decode_result<T: DeserializeOwned>(
+    json: &[u8],
+    items: Option<&str>,
+) -> serde_json::Result<Option<T>> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let value = serde::de::DeserializeSeed::deserialize(ResultSeed::<T>::new(items), &mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Decodes the body again with path tracking, for an error that names where it failed.
+fn decode_failure<T: DeserializeOwned>(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: &Raw,
+    layout: Layout<'_>,
+    fast_error: serde_json::Error,
+) -> Error {
+    let body = strip_bom(&raw.body);
+    if fast_error.is_syntax() || fast_error.is_eof() {
+        let why = if std::str::from_utf8(body).is_err() {
+            "the body is not UTF-8".to_owned()
+        } else {
+            format!("the body is not JSON: {fast_error}")
+        };
+        return decode_error(core, op, raw, why);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut track = serde_path_to_error::Track::new();
+    let seed = BodySeed::<T> {
+        layout,
+        _result: PhantomData,
+    };
+    let traced = serde::de::DeserializeSeed::deserialize(
+        seed,
+        serde_path_to_error::Deserializer::new(&mut de, &mut track),
+    );
+    let path = track.path().to_string();
+    let inner = traced.err().unwrap_or(fast_error);
+    let message = if path == "." || path.is_empty() {
+        format!("the result does not match the documented type: {inner}")
+    } else {
+        format!("the result does not match the documented type at `{path}`: {inner}")
+    };
+    decode_error(core, op, raw, message)
+}
+
+/// The top-level body: picks the result and meta members out of the object as it goes.
+struct BodySeed<'l, T> {
+    layout: Layout<'l>,
+    _result: PhantomData<fn() -> T>,
+}
+
+/// `Ok(Err(member))`: a required envelope member is missing.
+type BodyOutcome<'b, T> = std::result::Result<Decoded<'b, T>, String>;
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for BodySeed<'_, T> {
+    type Value = BodyOutcome<'de, T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        match self.layout.result {
+            // The whole body is the result; no envelope, no meta member to pick out... unless a
+            // meta member sits beside the items.
+            None if self.layout.meta.is_none() => {
+                let result = ResultSeed::<T>::new(self.layout.items).deserialize(d)?;
+                Ok(Ok(Decoded { result, meta: None }))
             }
-            let result = members.get(env.data).copied().filter(|v| v.get() != "null");
-            let meta = members
-                .get(meta_member.unwrap_or(env.meta))
-                .copied()
-                .filter(|v| v.get() != "null");
-            Ok(Parts { result, meta })
-        }
-        None => {
-            let whole: &RawValue = serde_json::from_str(body)
-                .map_err(|e| decode_error(core, op, raw, format!("the body is not JSON: {e}")))?;
-            let meta = match meta_member {
-                Some("") => Some(whole),
-                Some(m) => {
-                    let members: BTreeMap<String, &RawValue> =
-                        serde_json::from_str(body).unwrap_or_default();
-                    members.get(m).copied()
-                }
-                None => None,
-            };
-            Ok(Parts {
-                result: Some(whole),
-                meta,
-            })
+            _ => d.deserialize_map(self),
         }
     }
 }
 
-/// Decodes `json` as `T`, naming the failing path.
-pub(crate) fn decode_value<T: DeserializeOwned>(
-    core: &ClientCore,
-    op: &'static Operation,
-    raw: &Raw,
-    json: &str,
-) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = if path == "." {
-            format!("the result does not match the documented type: {inner}")
-        } else {
-            format!("the result does not match the documented type at `{path}`: {inner}")
-        };
-        decode_error(core, op, raw, msg)
-    })
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for BodySeed<'_, T> {
+    type Value = BodyOutcome<'de, T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object (the platform's success body)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let layout = self.layout;
+        let mut result = None;
+        let mut meta = None;
+        // Bit i: required member i was present (an envelope names a handful).
+        let mut present: u64 = 0;
+        // Without a result member the object is a list with its meta beside the items.
+        let items_here = layout.result.is_none();
+        let mut items_found = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if let Some(i) = layout.required.iter().position(|r| *r == key) {
+                present |= 1u64.checked_shl(i as u32).unwrap_or(0);
+            }
+            if Some(key.as_ref()) == layout.result {
+                result = map.next_value_seed(ResultSeed::<T>::new(layout.items))?;
+            } else if items_here && Some(key.as_ref()) == layout.items {
+                items_found = map.next_value_seed(ResultSeed::<T>::new(None))?;
+            } else if Some(key.as_ref()) == layout.meta {
+                let value: &'de RawValue = map.next_value()?;
+                meta = (value.get() != "null").then_some(value);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        if let Some(missing) = layout
+            .required
+            .iter()
+            .enumerate()
+            .find(|(i, _)| present & 1u64.checked_shl(*i as u32).unwrap_or(0) == 0)
+        {
+            return Ok(Err(missing.1.to_string()));
+        }
+        if items_here {
+            result = items_found;
+        }
+        Ok(Ok(Decoded { result, meta }))
+    }
+}
+
+/// The result: `null` is `None`; with `items`, the list inside that member of the result.
+struct ResultSeed<'i, T> {
+    items: Option<&'i str>,
+    _result: PhantomData<fn() -> T>,
+}
+
+impl<'i, T> ResultSeed<'i, T> {
+    fn new(items: Option<&'i str>) -> Self {
+        ResultSeed {
+            items,
+            _result: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for ResultSeed<'_, T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        match self.items {
+            None => Option::<T>::deserialize(d),
+            Some(_) => d.deserialize_option(self),
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for ResultSeed<'_, T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object holding the list")
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if Some(key.as_ref()) == self.items {
+                found = map.next_value::<Option<T>>()?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// An object key, borrowed from the body when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// Decodes a buffered success into `Response<T>`.
@@ -180,9 +406,19 @@ pub(crate) fn decode<T: DeserializeOwned>(
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Response<T>> {
-    let parts = split(core, op, &raw)?;
-    let json = parts.result.map(RawValue::get).unwrap_or("null");
-    let value = decode_value(core, op, &raw, json)?;
+    let result = decode_body::<T>(core, op, &raw, Layout::of(core, op))?.result;
+    let value = match result {
+        Some(value) => value,
+        // Absent or `null`: fine for a type that has a null (`()`, `Option`), else an error.
+        None => T::deserialize(serde_json::Value::Null).map_err(|_| {
+            decode_error(
+                core,
+                op,
+                &raw,
+                format!("the result is missing or null, but {} declares one", op.id),
+            )
+        })?,
+    };
     Ok(wrap(value, raw))
 }
 
@@ -194,15 +430,10 @@ pub(crate) fn decode_empty(
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Response<()>> {
-    if !is_empty_body(&raw.body) {
-        split(core, op, &raw)?;
+    if !strip_bom(&raw.body).iter().all(u8::is_ascii_whitespace) {
+        decode_body::<serde::de::IgnoredAny>(core, op, &raw, Layout::of(core, op))?;
     }
     Ok(wrap((), raw))
-}
-
-/// No bytes, or only a byte-order mark and white space.
-fn is_empty_body(body: &[u8]) -> bool {
-    strip_bom(body).iter().all(u8::is_ascii_whitespace)
 }
 
 pub(crate) fn wrap<T>(value: T, raw: Raw) -> Response<T> {
