@@ -182,7 +182,7 @@ pub(crate) fn decode_body<'b, T: DeserializeOwned>(
     }
 }
 
-fn parse<'b>(body: &'b [u8]) -> serde_json::Result<&'b RawValue> {
+fn parse(body: &[u8]) -> serde_json::Result<&RawValue> {
     serde_json::from_slice(body)
 }
 
