@@ -639,7 +639,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         fmt_path.push_str("{}");
         let var = &rest[start + 1..start + end];
         let f = ident(&rust_ident(var));
-        path_args.push(quote!(crate::runtime::send::path_segment(#var, &self.#f)?));
+        path_args.push(quote!(crate::runtime::call::path_segment(#var, &self.#f)?));
         rest = &rest[start + end + 1..];
     }
     fmt_path.push_str(rest);
@@ -658,18 +658,18 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             let it = ty(item);
             (
                 quote!(crate::Page<#it, #meta>),
-                quote!(crate::runtime::send::call_page(self.core.clone(), &OPERATIONS[#index], self.request())),
+                quote!(crate::runtime::call::call_page(self.core.clone(), &OPERATIONS[#index], self.request())),
             )
         }
         (Shape::Empty, None) => (
             quote!(crate::Response<()>),
-            quote!(crate::runtime::send::call_empty(self.core.clone(), &OPERATIONS[#index], self.request())),
+            quote!(crate::runtime::call::call_empty(self.core.clone(), &OPERATIONS[#index], self.request())),
         ),
         (Shape::Type(t), None) => {
             let t = ty(t);
             (
                 quote!(crate::Response<#t>),
-                quote!(crate::runtime::send::call(self.core.clone(), &OPERATIONS[#index], self.request())),
+                quote!(crate::runtime::call::call(self.core.clone(), &OPERATIONS[#index], self.request())),
             )
         }
         (Shape::Stream, None) => unreachable!("streams are hand-written"),
@@ -718,9 +718,9 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
 
             call_options!();
 
-            fn request(&self) -> crate::Result<crate::runtime::send::Request> {
+            fn request(&self) -> crate::Result<crate::runtime::call::Request> {
                 #[allow(unused_mut)]
-                let mut req = crate::runtime::send::Request::new(&OPERATIONS[#index], #path_expr, self.options.clone());
+                let mut req = crate::runtime::call::Request::new(&OPERATIONS[#index], #path_expr, self.options.clone());
                 #(#query_pushes)*
                 #body_to_req
                 Ok(req)

@@ -15,12 +15,13 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::{op, requests, types};
+use crate::runtime::call::{Request, call, path_segment};
 use crate::runtime::config::{BoxFuture, ClientCore};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::options::CallOptions;
 use crate::runtime::resume::{Reopen, ResumeSettings, open_resumable};
 use crate::runtime::retry::Policy;
-use crate::runtime::send::{Request, Streaming, call, open_stream, path_segment};
+use crate::runtime::send::{Streaming, open_stream};
 use crate::sse::{DEFAULT_MAX_EVENT_BYTES, Event};
 
 /// Default reconnect budget: consecutive failures before the stream gives up.

@@ -11,7 +11,8 @@ use crate::mock::Fixture;
 use crate::runtime::config::{ClientBuilder, ClientCore};
 use crate::runtime::operation::{Operation, Platform};
 use crate::runtime::options::CallOptions;
-use crate::runtime::send::{Request, send};
+use crate::runtime::request::Request;
+use crate::runtime::send::send;
 
 /// Response headers worth keeping in a fixture; the rest (cookies, tracing) are dropped.
 const KEPT_HEADERS: &[&str] = &[

@@ -1,6 +1,7 @@
 //! The runtime shared by every platform. It never names a platform: everything
 //! platform-specific arrives through the generated operation table ([`operation::Platform`]).
 
+pub(crate) mod call;
 pub mod config;
 pub mod error;
 pub mod loose;
@@ -8,6 +9,7 @@ pub mod nullable;
 pub mod operation;
 pub mod options;
 pub mod paginate;
+pub(crate) mod request;
 pub mod response;
 pub(crate) mod resume;
 pub(crate) mod retry;

@@ -43,8 +43,9 @@ use serde_json::Value;
 use super::config::ClientCore;
 use super::error::{Error, ErrorKind, Result};
 use super::operation::{Operation, PageKind, PageStyle};
+use super::request::Request;
 use super::response::{Layout, decode_body, decode_error};
-use super::send::{Raw, Request, send};
+use super::send::{Raw, send};
 
 /// Consecutive empty pages a paginator accepts before it stops with an error (a server that
 /// claims more forever while sending nothing).

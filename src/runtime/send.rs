@@ -1,6 +1,8 @@
-//! The one request path. Every request, generated or hand-written, is described by a
-//! [`Request`] (the operation's table entry, the filled path, query, a body that can be produced
-//! again for each attempt, and the call's options) and sent by [`send`] or [`open_stream`].
+//! The one request path: transport and retries. Every request, generated or hand-written, is
+//! described by a [`Request`] (the operation's table entry, the filled path, query, a body that
+//! can be produced again for each attempt, and the call's options) and sent by [`send`] (raw
+//! bytes out) or [`open_stream`] (an open byte stream out). Nothing here decodes a result: that
+//! is `response` and the kinds of `call`, above this module in the stack.
 //!
 //! Per call, once: the URL, auth for the operation's host, `User-Agent`, one request id and — on
 //! writes — one idempotency key, both reused on every attempt (a caller's own wins). Per
@@ -19,8 +21,6 @@
 //! method, so no credential leaves the platform's origin. At most
 //! [`MAX_REDIRECTS`](super::config::MAX_REDIRECTS) per attempt.
 
-use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -32,78 +32,9 @@ use tracing::Instrument;
 
 use super::config::{ClientCore, MAX_REDIRECTS};
 use super::error::{Error, ErrorKind, Result};
-use super::operation::{Auth, Operation};
-use super::options::CallOptions;
+use super::operation::Auth;
+use super::request::{Body, Request};
 use super::retry::{Decision, Failure, Policy};
-
-/// Makes the body of one attempt; called again for every retry.
-pub(crate) type BodyFactory = Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync>;
-
-/// The body of a request, in a form that can be sent more than once.
-#[derive(Clone)]
-pub(crate) enum Body {
-    /// No body (and no `Content-Type`).
-    Empty,
-    /// A JSON document, serialised once.
-    Json(Bytes),
-    /// A body built anew for each attempt (multipart uploads), with its content type.
-    #[allow(dead_code)]
-    Factory {
-        content_type: HeaderValue,
-        make: BodyFactory,
-    },
-}
-
-/// One call of one operation, before it is sent.
-#[derive(Clone)]
-pub(crate) struct Request {
-    pub op: &'static Operation,
-    pub path: String,
-    pub query: Vec<(Cow<'static, str>, String)>,
-    pub body: Body,
-    pub options: CallOptions,
-}
-
-impl Request {
-    /// A request for `op` at the filled-in `path`, with no query or body.
-    pub fn new(op: &'static Operation, path: String, options: CallOptions) -> Self {
-        Request {
-            op,
-            path,
-            query: Vec::new(),
-            body: Body::Empty,
-            options,
-        }
-    }
-
-    /// Appends a query pair.
-    pub fn push_query(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
-        self.query.push((name.into(), value));
-    }
-
-    /// Sets a query parameter, replacing any pair with that name (paginators move pages so).
-    pub fn set_query(&mut self, name: &'static str, value: String) {
-        self.query.retain(|(n, _)| n != name);
-        self.query.push((Cow::Borrowed(name), value));
-    }
-
-    /// The value of a query parameter, if set.
-    pub fn query_value(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Serialises `body` as the JSON body.
-    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
-        let bytes = serde_json::to_vec(body).map_err(|e| {
-            Error::invalid_input(format!("the request body cannot be serialised: {e}"))
-        })?;
-        self.body = Body::Json(Bytes::from(bytes));
-        Ok(self)
-    }
-}
 
 /// A buffered answer: status, headers and the whole (capped) body.
 #[derive(Debug)]
@@ -710,59 +641,4 @@ fn header_string(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// The characters left as they are in a path segment (RFC 3986 unreserved); all else is escaped.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// One path parameter, percent-encoded. Empty values, `.` and `..` are refused: they would
-/// silently address another route (`/agents/` lists agents instead of fetching one).
-pub(crate) fn path_segment(name: &str, value: &str) -> Result<String> {
-    if value.is_empty() || value == "." || value == ".." {
-        return Err(Error::invalid_input(format!(
-            "path parameter `{name}` must not be empty, `.` or `..`"
-        )));
-    }
-    Ok(percent_encoding::utf8_percent_encode(value, SEGMENT).to_string())
-}
-
-/// Sends a generated request and decodes its result.
-pub(crate) async fn call<T: serde::de::DeserializeOwned>(
-    core: Arc<ClientCore>,
-    op: &'static Operation,
-    req: Result<Request>,
-) -> Result<super::response::Response<T>> {
-    let req = req.map_err(|e| e.for_op(core.platform, op))?;
-    let raw = send(&core, &req).await?;
-    super::response::decode(&core, op, raw)
-}
-
-/// Sends a generated request whose result is empty.
-pub(crate) async fn call_empty(
-    core: Arc<ClientCore>,
-    op: &'static Operation,
-    req: Result<Request>,
-) -> Result<super::response::Response<()>> {
-    let req = req.map_err(|e| e.for_op(core.platform, op))?;
-    let raw = send(&core, &req).await?;
-    super::response::decode_empty(&core, op, raw)
-}
-
-/// Sends a generated list request and decodes one page.
-pub(crate) async fn call_page<T, M>(
-    core: Arc<ClientCore>,
-    op: &'static Operation,
-    req: Result<Request>,
-) -> Result<super::paginate::Page<T, M>>
-where
-    T: serde::de::DeserializeOwned,
-    M: serde::de::DeserializeOwned,
-{
-    let req = req.map_err(|e| e.for_op(core.platform, op))?;
-    let raw = send(&core, &req).await?;
-    super::paginate::decode_page(&core, op, raw)
 }

@@ -1,0 +1,101 @@
+//! What to send: one call of one operation before it is sent — the table entry, the filled-in
+//! path, the query, a body that can be produced again for every attempt (so even uploads can be
+//! re-sent), and the call's options. The bottom of the request stack: it knows nothing of
+//! sending or decoding.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use reqwest::header::HeaderValue;
+
+use super::error::{Error, Result};
+use super::operation::Operation;
+use super::options::CallOptions;
+
+/// Makes the body of one attempt; called again for every retry.
+pub(crate) type BodyFactory = Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync>;
+
+/// The body of a request, in a form that can be sent more than once.
+#[derive(Clone)]
+pub(crate) enum Body {
+    /// No body (and no `Content-Type`).
+    Empty,
+    /// A JSON document, serialised once.
+    Json(Bytes),
+    /// A body built anew for each attempt (multipart uploads), with its content type.
+    #[allow(dead_code)]
+    Factory {
+        content_type: HeaderValue,
+        make: BodyFactory,
+    },
+}
+
+/// One call of one operation, before it is sent.
+#[derive(Clone)]
+pub(crate) struct Request {
+    pub op: &'static Operation,
+    pub path: String,
+    pub query: Vec<(Cow<'static, str>, String)>,
+    pub body: Body,
+    pub options: CallOptions,
+}
+
+impl Request {
+    /// A request for `op` at the filled-in `path`, with no query or body.
+    pub fn new(op: &'static Operation, path: String, options: CallOptions) -> Self {
+        Request {
+            op,
+            path,
+            query: Vec::new(),
+            body: Body::Empty,
+            options,
+        }
+    }
+
+    /// Appends a query pair.
+    pub fn push_query(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
+        self.query.push((name.into(), value));
+    }
+
+    /// Sets a query parameter, replacing any pair with that name (paginators move pages so).
+    pub fn set_query(&mut self, name: &'static str, value: String) {
+        self.query.retain(|(n, _)| n != name);
+        self.query.push((Cow::Borrowed(name), value));
+    }
+
+    /// The value of a query parameter, if set.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Serialises `body` as the JSON body.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            Error::invalid_input(format!("the request body cannot be serialised: {e}"))
+        })?;
+        self.body = Body::Json(Bytes::from(bytes));
+        Ok(self)
+    }
+}
+
+/// The characters left as they are in a path segment (RFC 3986 unreserved); all else is escaped.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One path parameter, percent-encoded. Empty values, `.` and `..` are refused: they would
+/// silently address another route (`/agents/` lists agents instead of fetching one).
+pub(crate) fn path_segment(name: &str, value: &str) -> Result<String> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(Error::invalid_input(format!(
+            "path parameter `{name}` must not be empty, `.` or `..`"
+        )));
+    }
+    Ok(percent_encoding::utf8_percent_encode(value, SEGMENT).to_string())
+}
