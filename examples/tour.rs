@@ -118,7 +118,7 @@ async fn tour() -> Outcome {
         .err()
         .ok_or("an error")?;
     println!("   {err}");
-    check(*err.kind() == ErrorKind::NotFound, "NotFound")?;
+    check(err.kind() == ErrorKind::NotFound, "NotFound")?;
     let err = client
         .agents()
         .create(

@@ -16,17 +16,17 @@ use common::{setup, setup_with};
 fn an_empty_or_missing_key_fails_before_any_request() {
     for key in ["", "   "] {
         let err = Client::new(key).expect_err("empty key");
-        assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.to_string().contains("api key"), "{err}");
     }
     let err = Client::builder().build().expect_err("no key");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains(".api_key("), "{err}");
     let err = Client::builder()
         .api_key("sk\nx")
         .build()
         .expect_err("not a header value");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -37,7 +37,7 @@ fn bad_configuration_is_invalid_input() {
             .base_url(url)
             .build()
             .expect_err(url);
-        assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{url}");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{url}");
     }
     let err = Client::builder()
         .api_key("k")
@@ -50,7 +50,7 @@ fn bad_configuration_is_invalid_input() {
         .default_header("bad header", "v")
         .build()
         .expect_err("bad header name");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
 #[test]
@@ -156,7 +156,7 @@ async fn path_parameters_stay_in_their_segment() {
             .send()
             .await
             .expect_err("refused");
-        assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{bad:?}");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
         assert_eq!(err.operation(), Some("agents.retrieve"));
     }
     assert!(s.mock.journal().is_empty(), "nothing was sent for bad ids");
@@ -203,7 +203,7 @@ async fn an_invalid_body_or_option_fails_before_sending() {
         .send()
         .await
         .expect_err("missing required fields");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(
         err.message().contains("workflow_id") || err.message().contains("description"),
         "{err}"
@@ -217,7 +217,7 @@ async fn an_invalid_body_or_option_fails_before_sending() {
         .send()
         .await
         .expect_err("bad header");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let err = s
         .client
         .agents()
@@ -226,7 +226,7 @@ async fn an_invalid_body_or_option_fails_before_sending() {
         .send()
         .await
         .expect_err("empty key");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(s.mock.journal().is_empty());
 }
 

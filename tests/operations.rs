@@ -878,7 +878,7 @@ fn check_result(f: &Fixture, answer: &FixtureResponse, got: Got, problems: &mut 
             return;
         };
         match expected_error_kind(answer.status) {
-            Some(kind) if *err.kind() == kind => {}
+            Some(kind) if err.kind() == kind => {}
             Some(kind) => problems.push(format!(
                 "error kind: expected {kind:?}, got {:?} ({err})",
                 err.kind()

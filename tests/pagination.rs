@@ -175,7 +175,7 @@ async fn a_page_that_does_not_advance_is_an_error_not_a_loop() {
         "one good page, then the error, then the end"
     );
     let err = results[1].as_ref().expect_err("stuck");
-    assert_eq!(err.kind(), &ErrorKind::Decode);
+    assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(
         err.message().contains("did not advance"),
         "{}",
@@ -240,7 +240,7 @@ async fn ten_consecutive_empty_pages_end_with_an_error() {
     let err = results[0]
         .as_ref()
         .expect_err("an endless run of empty pages");
-    assert_eq!(err.kind(), &ErrorKind::Decode);
+    assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.message().contains("consecutive empty pages"), "{err}");
     assert_eq!(
         s.mock.received("agents.list").len(),
@@ -317,7 +317,7 @@ async fn an_invalid_first_request_surfaces_on_the_first_fetch() {
     let s = setup().await;
     let mut p = s.client.conversations().list("").paginate();
     let err = p.next_page().await.expect_err("empty agent id");
-    assert_eq!(err.kind(), &ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert_eq!(err.operation(), Some("conversations.list"));
     assert!(s.mock.journal().is_empty(), "nothing was sent");
 }

@@ -52,7 +52,7 @@ async fn a_301_302_or_303_on_a_write_is_an_error_not_a_get() {
             .send()
             .await
             .expect_err("a redirected write is not a success");
-        assert_eq!(err.kind(), &ErrorKind::Other, "{status}: {err}");
+        assert_eq!(err.kind(), ErrorKind::Other, "{status}: {err}");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert!(err.message().contains(&location), "{status}: {err}");
         assert!(err.message().contains(&status.to_string()), "{err}");
@@ -172,7 +172,7 @@ async fn a_redirect_to_another_origin_is_never_followed() {
                 .await
                 .expect_err("not followed")
         };
-        assert_eq!(err.kind(), &ErrorKind::Other, "{method}: {err}");
+        assert_eq!(err.kind(), ErrorKind::Other, "{method}: {err}");
         assert!(err.message().contains(&elsewhere.origin()), "{err}");
         assert!(err.message().contains("another origin"), "{err}");
         assert!(!err.is_retryable());
@@ -200,7 +200,7 @@ async fn too_many_redirects_end_with_an_error() {
         .send()
         .await
         .expect_err("a loop");
-    assert_eq!(err.kind(), &ErrorKind::Other);
+    assert_eq!(err.kind(), ErrorKind::Other);
     assert!(err.message().contains("redirects"), "{err}");
     assert_eq!(
         s.mock.journal().len(),
@@ -228,7 +228,7 @@ async fn an_injected_client_that_followed_a_write_redirect_is_refused() {
         .send()
         .await
         .expect_err("the GET's answer is not the write's result");
-    assert_eq!(err.kind(), &ErrorKind::Other, "{err}");
+    assert_eq!(err.kind(), ErrorKind::Other, "{err}");
     assert!(err.may_have_been_applied());
     assert!(err.message().contains("/agents/"), "{err}");
     let methods: Vec<_> = server.requests().iter().map(|r| r.method.clone()).collect();

@@ -58,7 +58,7 @@ async fn an_empty_body_where_a_result_is_declared_is_a_decode_error_that_says_so
             .send()
             .await
             .expect_err("no agent in an empty body");
-        assert_eq!(err.kind(), &ErrorKind::Decode, "{err}");
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
         assert!(err.message().contains("empty"), "{err}");
         assert!(!err.is_retryable());
     }
@@ -90,7 +90,7 @@ async fn a_byte_order_mark_before_json_is_skipped_on_success_and_error() {
         .send()
         .await
         .expect_err("404");
-    assert_eq!(err.kind(), &ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.code(), Some("not_found"));
     assert_eq!(err.message(), "no such agent");
 }
@@ -165,7 +165,7 @@ async fn an_error_page_over_the_size_cap_keeps_its_status_and_is_retried() {
         .send()
         .await
         .expect_err("404");
-    assert_eq!(err.kind(), &ErrorKind::NotFound);
+    assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert!(err.body_truncated());
     assert_eq!(err.body().map(|b| b.len()), Some(256));

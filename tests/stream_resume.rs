@@ -310,7 +310,7 @@ async fn budget_exhausted_by_drops_before_any_message() {
             Some(Err(e)) => e,
             other => panic!("expected an error, got {other:?}"),
         };
-        assert_eq!(*err.kind(), ErrorKind::Connection, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
         assert!(
             stream.next().await.is_none(),
             "the stream ends after its error"
@@ -360,7 +360,7 @@ async fn budget_exhausted_by_clean_closes_before_any_message() {
             Some(Err(e)) => e,
             other => panic!("expected an error, got {other:?}"),
         };
-        assert_eq!(*err.kind(), ErrorKind::Stream, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Stream, "{err:?}");
         assert!(stream.next().await.is_none());
         assert_eq!(mock.received(STREAM).len(), n as usize + 1);
         assert_eq!(clock.sleeps().len(), n as usize);
@@ -393,7 +393,7 @@ async fn budget_exhausted_by_503_after_a_message() {
             Some(Err(e)) => e,
             other => panic!("expected an error, got {other:?}"),
         };
-        assert_eq!(*err.kind(), ErrorKind::Unavailable, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err:?}");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
         assert!(
             stream.next().await.is_none(),
@@ -434,7 +434,7 @@ async fn open_against_503(n: u32) {
         .open()
         .await
         .expect_err("every connection fails");
-    assert_eq!(*err.kind(), ErrorKind::Unavailable, "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err:?}");
     assert_eq!(err.operation(), Some(STREAM));
     assert_eq!(mock.received(STREAM).len(), n as usize + 1);
     let sleeps = clock.sleeps();
@@ -502,7 +502,7 @@ async fn without_reconnect_a_drop_is_an_error_then_the_end() {
             Some(Err(e)) => e,
             other => panic!("expected an error, got {other:?}"),
         };
-        assert_eq!(*err.kind(), ErrorKind::Connection, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
         assert!(stream.next().await.is_none());
         assert!(
             stream.next().await.is_none(),
@@ -589,14 +589,11 @@ async fn rate_limited_on_open() {
             .open()
             .await
             .expect_err("a 429");
-        match err.kind() {
-            ErrorKind::RateLimited(rate) => {
-                assert_eq!(rate.retry_after, Some(Duration::from_secs(7)));
-                assert_eq!(rate.limit, Some(60));
-                assert_eq!(rate.remaining, Some(0));
-            }
-            other => panic!("expected RateLimited, got {other:?}"),
-        }
+        assert_eq!(err.kind(), ErrorKind::RateLimited, "{err:?}");
+        let rate = err.rate_limit().expect("pacing headers");
+        assert_eq!(rate.retry_after, Some(Duration::from_secs(7)));
+        assert_eq!(rate.limit, Some(60));
+        assert_eq!(rate.remaining, Some(0));
         assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
         assert_eq!(err.operation(), Some(STREAM));
@@ -623,7 +620,7 @@ async fn unauthorized_stream_is_not_retried_even_with_reconnect() {
             .open()
             .await
             .expect_err("a 401");
-        assert_eq!(*err.kind(), ErrorKind::Authentication, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Authentication, "{err:?}");
         assert!(!err.is_retryable());
         assert_eq!(mock.received(STREAM).len(), 1, "one attempt");
         assert_eq!(mock.received(TICKET).len(), 1);
@@ -649,7 +646,7 @@ async fn unauthorized_ticket_is_not_retried() {
             .open()
             .await
             .expect_err("a 401 on the ticket");
-        assert_eq!(*err.kind(), ErrorKind::Authentication, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Authentication, "{err:?}");
         assert_eq!(err.operation(), Some(TICKET));
         assert_eq!(mock.received(TICKET).len(), 1);
         assert!(
@@ -686,7 +683,7 @@ async fn idle_timeout_ends_a_silent_stream() {
             Some(Err(e)) => e,
             other => panic!("expected a timeout, got {other:?}"),
         };
-        assert_eq!(*err.kind(), ErrorKind::Timeout, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
         assert!(
             stream.next().await.is_none(),
             "the stream ends after the timeout"
@@ -725,7 +722,7 @@ async fn undecodable_message_is_a_decode_error_and_unknown_events_are_kept() {
             Some(Err(e)) => e,
             other => panic!("expected a decode error, got {other:?}"),
         };
-        assert_eq!(*err.kind(), ErrorKind::Decode, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err:?}");
         assert_eq!(err.body().map(|b| b.as_ref()), Some(bad.as_bytes()));
         assert_eq!(err.operation(), Some(STREAM));
 
@@ -791,7 +788,7 @@ fn bad_ticket() -> FixtureResponse {
 }
 
 fn assert_not_a_stream(err: &agentwire::Error) {
-    assert_eq!(err.kind(), &ErrorKind::Stream, "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Stream, "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
     assert_eq!(err.code(), Some("bad_ticket"));
     assert!(err.message().contains("application/json"), "{err}");
@@ -892,7 +889,7 @@ async fn the_event_stream_content_type_is_matched_loosely_and_a_missing_one_is_n
             .open()
             .await
             .expect_err("no content type: not a stream");
-        assert_eq!(err.kind(), &ErrorKind::Stream);
+        assert_eq!(err.kind(), ErrorKind::Stream);
         assert!(err.message().contains("no content type"), "{err}");
         assert_eq!(server.requests().len(), 2);
     })
@@ -997,7 +994,7 @@ async fn reconnecting_without_an_event_is_bounded_by_the_reconnect_deadline() {
             .open()
             .await
             .expect_err("never available");
-        assert_eq!(err.kind(), &ErrorKind::Timeout, "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
         let waited: Duration = clock.sleeps().iter().sum();
         assert!(
             waited <= agentwire::DEFAULT_RECONNECT_DEADLINE,

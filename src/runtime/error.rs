@@ -1,22 +1,26 @@
 //! One error type for every platform: what went wrong, read from the status, the headers and the
 //! body bytes before any typed decode.
 //!
-//! Match on [`Error::kind`] to act on an error:
+//! [`Error::kind`] is a plain, field-less `Copy` value, so it compares and matches directly; the
+//! details of a kind come from accessors ([`Error::field_errors`], [`Error::rate_limit`],
+//! [`Error::retry_after`], [`Error::task_id`]):
 //!
 //! ```
-//! # fn handle(err: agentwire::Error) {
-//! use agentwire::ErrorKind;
-//! match err.kind() {
-//!     ErrorKind::RateLimited(limit) => println!("retry in {:?}", limit.retry_after),
-//!     ErrorKind::Validation { field_errors } => {
-//!         for f in field_errors {
-//!             println!("{}: {}", f.path, f.message);
-//!         }
+//! fn handle(err: agentwire::Error) {
+//!     use agentwire::ErrorKind;
+//!     if err.kind() == ErrorKind::NotFound {
+//!         println!("gone");
 //!     }
-//!     ErrorKind::NotFound => println!("gone"),
-//!     _ => println!("{err}"),
+//!     match err.kind() {
+//!         ErrorKind::RateLimited => println!("retry in {:?}", err.retry_after()),
+//!         ErrorKind::Validation => {
+//!             for f in err.field_errors() {
+//!                 println!("{}: {}", f.path, f.message);
+//!             }
+//!         }
+//!         _ => println!("{err}"),
+//!     }
 //! }
-//! # }
 //! ```
 
 use std::fmt;
@@ -32,17 +36,16 @@ use super::operation::{ErrorFormat, Operation, Platform};
 /// The result type of every agentwire call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What kind of failure an [`Error`] is. One level deep: every variant is a leaf.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What kind of failure an [`Error`] is. One level deep and field-less: compare it
+/// (`err.kind() == ErrorKind::NotFound`) or match it; the details sit on the [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// 400: the request was malformed.
     BadRequest,
-    /// The platform rejected fields of the request (a 400 with a validation code, or a 422).
-    Validation {
-        /// One entry per rejected field, in the order the platform sent them.
-        field_errors: Vec<FieldError>,
-    },
+    /// The platform rejected fields of the request (a 400 with a validation code, or a 422):
+    /// see [`Error::field_errors`].
+    Validation,
     /// 401: the credentials are missing, invalid or expired.
     Authentication,
     /// 403: the credentials may not do this.
@@ -51,8 +54,8 @@ pub enum ErrorKind {
     NotFound,
     /// 409: the request conflicts with the resource's state.
     Conflict,
-    /// 429: too many requests; the platform's pacing hints.
-    RateLimited(RateLimit),
+    /// 429: too many requests: see [`Error::rate_limit`] and [`Error::retry_after`].
+    RateLimited,
     /// 5xx other than 501 and 503: the platform failed.
     Server,
     /// 501: the platform does not implement this route yet.
@@ -65,18 +68,14 @@ pub enum ErrorKind {
     Connection,
     /// A response arrived but could not be read as the documented type (the raw body is kept).
     Decode,
-    /// An asynchronous task failed or did not finish in time.
-    Task {
-        /// The platform's id of the task.
-        task_id: String,
-        /// Whether it failed (as opposed to timing out).
-        failed: bool,
-    },
+    /// An asynchronous task failed or did not finish in time: see [`Error::task_id`].
+    Task,
     /// An event stream broke in a way that cannot be resumed.
     Stream,
     /// The caller's input was rejected before any request was sent.
     InvalidInput,
-    /// A status the classification does not map (418, say): see [`Error::status`].
+    /// A status the classification does not map (418, say), or a redirect that is not followed:
+    /// see [`Error::status`].
     Other,
 }
 
@@ -89,7 +88,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Pacing information from a 429 answer.
+/// Pacing information from a 429 answer ([`Error::rate_limit`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct RateLimit {
@@ -110,6 +109,12 @@ pub struct Error {
 
 struct Inner {
     kind: ErrorKind,
+    /// Validation errors: one entry per rejected field.
+    field_errors: Vec<FieldError>,
+    /// Rate-limit errors: the platform's pacing headers.
+    rate_limit: Option<RateLimit>,
+    /// Task errors: the task id and whether it failed (rather than timed out).
+    task: Option<(String, bool)>,
     platform: Option<&'static str>,
     operation: Option<&'static str>,
     status: Option<StatusCode>,
@@ -129,7 +134,7 @@ impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let retryable = matches!(
             kind,
-            ErrorKind::RateLimited(_)
+            ErrorKind::RateLimited
                 | ErrorKind::Server
                 | ErrorKind::Unavailable
                 | ErrorKind::Timeout
@@ -138,6 +143,9 @@ impl Error {
         Error {
             inner: Box::new(Inner {
                 kind,
+                field_errors: Vec::new(),
+                rate_limit: None,
+                task: None,
                 platform: None,
                 operation: None,
                 status: None,
@@ -219,8 +227,8 @@ impl Error {
     }
 
     /// What kind of failure this is.
-    pub fn kind(&self) -> &ErrorKind {
-        &self.inner.kind
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
     }
 
     /// The platform's display name (`BimpeAI`), when the error came from a call.
@@ -271,12 +279,26 @@ impl Error {
         self.inner.body_truncated
     }
 
-    /// The field errors of a Validation error (empty otherwise).
+    /// The field errors of a [`ErrorKind::Validation`] error, in the order the platform sent
+    /// them (empty otherwise, or when the platform named no field).
     pub fn field_errors(&self) -> &[FieldError] {
-        match &self.inner.kind {
-            ErrorKind::Validation { field_errors } => field_errors,
-            _ => &[],
-        }
+        &self.inner.field_errors
+    }
+
+    /// The pacing headers of a [`ErrorKind::RateLimited`] error (`None` otherwise).
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.inner.rate_limit.as_ref()
+    }
+
+    /// The platform's task id of a [`ErrorKind::Task`] error (`None` otherwise).
+    pub fn task_id(&self) -> Option<&str> {
+        self.inner.task.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// For a [`ErrorKind::Task`] error: whether the task failed (`false`: it did not finish in
+    /// time).
+    pub fn task_failed(&self) -> bool {
+        self.inner.task.as_ref().is_some_and(|(_, failed)| *failed)
     }
 
     /// How long the platform asked to wait before trying again: `retry-after-ms`, else
@@ -311,19 +333,15 @@ impl Error {
         let parts = BodyParts::read(format, &body);
         let retry_after = retry_after_at(&headers, now);
         let kind = match status.as_u16() {
-            400 if parts.is_validation(format) => ErrorKind::Validation {
-                field_errors: parts.field_errors(format),
-            },
-            422 => ErrorKind::Validation {
-                field_errors: parts.field_errors(format),
-            },
+            400 if parts.is_validation(format) => ErrorKind::Validation,
+            422 => ErrorKind::Validation,
             400 => ErrorKind::BadRequest,
             401 => ErrorKind::Authentication,
             403 => ErrorKind::PermissionDenied,
             404 => ErrorKind::NotFound,
             408 => ErrorKind::Timeout,
             409 => ErrorKind::Conflict,
-            429 => ErrorKind::RateLimited(rate_limit(&headers, retry_after)),
+            429 => ErrorKind::RateLimited,
             501 => ErrorKind::NotImplemented,
             503 => ErrorKind::Unavailable,
             500..=599 => ErrorKind::Server,
@@ -333,13 +351,15 @@ impl Error {
             let reason = status.canonical_reason().unwrap_or("unknown status");
             format!("HTTP {} {}", status.as_u16(), reason)
         });
-        parts.finish(
-            Error::new(kind, message),
-            status,
-            headers,
-            body,
-            retry_after,
-        )
+        let mut error = Error::new(kind, message);
+        match kind {
+            ErrorKind::Validation => error.inner.field_errors = parts.field_errors(format),
+            ErrorKind::RateLimited => {
+                error.inner.rate_limit = Some(rate_limit(&headers, retry_after));
+            }
+            _ => {}
+        }
+        parts.finish(error, status, headers, body, retry_after)
     }
 
     /// A 2xx answer to a stream open that is not `text/event-stream`: a `Stream` error carrying
@@ -534,22 +554,22 @@ impl fmt::Display for Error {
             (Some(p), None) => write!(f, "{p}: ")?,
             _ => {}
         }
-        let what = match &i.kind {
+        let what = match i.kind {
             ErrorKind::BadRequest => "bad request",
-            ErrorKind::Validation { .. } => "validation failed",
+            ErrorKind::Validation => "validation failed",
             ErrorKind::Authentication => "authentication failed",
             ErrorKind::PermissionDenied => "permission denied",
             ErrorKind::NotFound => "not found",
             ErrorKind::Conflict => "conflict",
-            ErrorKind::RateLimited(_) => "rate limited",
+            ErrorKind::RateLimited => "rate limited",
             ErrorKind::Server => "server error",
             ErrorKind::NotImplemented => "not implemented by the platform",
             ErrorKind::Unavailable => "service unavailable",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Connection => "connection failed",
             ErrorKind::Decode => "could not read the response",
-            ErrorKind::Task { failed: true, .. } => "task failed",
-            ErrorKind::Task { failed: false, .. } => "task did not finish in time",
+            ErrorKind::Task if self.task_failed() => "task failed",
+            ErrorKind::Task => "task did not finish in time",
             ErrorKind::Stream => "event stream failed",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Other => "unexpected answer",
@@ -565,14 +585,10 @@ impl fmt::Display for Error {
         if !i.message.is_empty() {
             write!(f, ": {}", i.message)?;
         }
-        if let ErrorKind::RateLimited(RateLimit {
-            retry_after: Some(d),
-            ..
-        }) = &i.kind
-        {
+        if let Some(d) = i.retry_after {
             write!(f, "; retry after {:.1}s", d.as_secs_f64())?;
         }
-        if let ErrorKind::Task { task_id, .. } = &i.kind {
+        if let Some(task_id) = self.task_id() {
             write!(f, " [task {task_id}]")?;
         }
         if i.body_truncated {
@@ -590,8 +606,17 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
         let mut d = f.debug_struct("Error");
-        d.field("kind", &i.kind)
-            .field("platform", &i.platform)
+        d.field("kind", &i.kind);
+        if !i.field_errors.is_empty() {
+            d.field("field_errors", &i.field_errors);
+        }
+        if let Some(limit) = &i.rate_limit {
+            d.field("rate_limit", limit);
+        }
+        if let Some(task) = &i.task {
+            d.field("task", task);
+        }
+        d.field("platform", &i.platform)
             .field("operation", &i.operation)
             .field("status", &i.status)
             .field("code", &i.code)
