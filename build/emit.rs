@@ -653,26 +653,40 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         .iter()
         .map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
 
-    let (ret, call) = match (&op.result, &op.item_type) {
+    // (what send() resolves to, the kind the entry point decodes with, whether the kind's output
+    // is a `Response` that send() unwraps)
+    let (ret, kind, wrapped) = match (&op.result, &op.item_type) {
         (_, Some(item)) => {
             let it = ty(item);
             (
                 quote!(crate::Page<#it, #meta>),
-                quote!(crate::runtime::call::call_page(self.core.clone(), &OPERATIONS[#index], self.request())),
+                quote!(crate::runtime::call::Paged<#it, #meta>),
+                false,
             )
         }
-        (Shape::Empty, None) => (
-            quote!(crate::Response<()>),
-            quote!(crate::runtime::call::call_empty(self.core.clone(), &OPERATIONS[#index], self.request())),
-        ),
+        (Shape::Empty, None) => (quote!(()), quote!(crate::runtime::call::Empty), true),
         (Shape::Type(t), None) => {
             let t = ty(t);
-            (
-                quote!(crate::Response<#t>),
-                quote!(crate::runtime::call::call(self.core.clone(), &OPERATIONS[#index], self.request())),
-            )
+            (quote!(#t), quote!(crate::runtime::call::Json<#t>), true)
         }
         (Shape::Stream, None) => unreachable!("streams are hand-written"),
+    };
+    let call = quote!(crate::runtime::call::call::<#kind>(self.core.clone(), &OPERATIONS[#index], self.request()));
+    let (send_body, with_response) = if wrapped {
+        (
+            quote! {
+                let call = #call;
+                async move { call.await.map(crate::Response::into_inner) }
+            },
+            Some(quote! {
+                /// Sends the request; the result with its HTTP status, headers and request id.
+                pub fn send_with_response(self) -> impl ::std::future::Future<Output = crate::Result<crate::Response<#ret>>> + Send + 'static {
+                    #call
+                }
+            }),
+        )
+    } else {
+        (call.clone(), None)
     };
     let paginate = op.item_type.as_ref().map(|item| {
         let it = ty(item);
@@ -726,12 +740,21 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
                 Ok(req)
             }
 
-            /// Sends the request.
+            /// Sends the request. Awaiting the builder itself does the same.
             pub fn send(self) -> impl ::std::future::Future<Output = crate::Result<#ret>> + Send + 'static {
-                #call
+                #send_body
             }
 
+            #with_response
             #paginate
+        }
+
+        impl ::std::future::IntoFuture for #builder {
+            type Output = crate::Result<#ret>;
+            type IntoFuture = crate::BoxFuture<'static, crate::Result<#ret>>;
+            fn into_future(self) -> Self::IntoFuture {
+                ::std::boxed::Box::pin(self.send())
+            }
         }
     };
     (method, builder_item)

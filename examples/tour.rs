@@ -77,14 +77,16 @@ async fn tour() -> Outcome {
                 .description("A support agent")
                 .persona(types::Persona::Friendly),
         )
-        .send()
+        .send_with_response()
         .await
         .map_err(|e| e.to_string())?;
+    let request_id = created.request_id().map(str::to_owned);
+    let created = created.into_inner();
     println!(
         "   created {} from workflow {:?}; request id {:?}",
         created.id,
         created.workflow.as_ref().map(|w| &w.name),
-        created.request_id()
+        request_id
     );
     check(created.id == "a_1", "the created agent a_1")?;
     let sent = mock.received("agents.create");

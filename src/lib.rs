@@ -7,18 +7,31 @@
 //!
 //! Each platform is a module behind a cargo feature (`agentwire::bimpeai`, ...), generated at
 //! build time from `openapi/<platform>.yaml`. Its `types` are the models; its `Client` has one
-//! method chain per operation:
+//! method chain per operation. `send()` (or awaiting the builder) resolves to the model itself,
+//! so its fields move out as from any struct; `send_with_response()` adds the status, headers
+//! and request id; lists resolve to a [`Page`]:
 //!
-//! ```no_run
-//! # #[cfg(feature = "bimpeai")]
-//! # async fn demo() -> agentwire::Result<()> {
-//! let client = agentwire::bimpeai::Client::new("sk_live_...")?;
-//! let page = client.agents().list().limit(20).send().await?;
-//! for agent in page.items() {
+//! ```
+//! # #[cfg(all(feature = "bimpeai", feature = "mock"))]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mock = agentwire::mock::MockServer::start(&agentwire::bimpeai::PLATFORM).await?;
+//! # let client = agentwire::bimpeai::Client::builder().api_key("sk_test").base_url(mock.base_url()).build()?;
+//! // let client = agentwire::bimpeai::Client::new("sk_live_...")?;
+//! let name = client.agents().retrieve("a_1").send().await?.name;
+//! assert_eq!(name, "Bot");
+//!
+//! let response = client.agents().retrieve("a_1").send_with_response().await?;
+//! println!("request id {:?}", response.request_id());
+//!
+//! let page = client.agents().list().page(1).limit(2).await?;
+//! for agent in &page {
 //!     println!("{} {}", agent.id, agent.name);
 //! }
 //! # Ok(())
 //! # }
+//! # #[cfg(not(all(feature = "bimpeai", feature = "mock")))]
+//! # fn main() {}
 //! ```
 
 #![forbid(unsafe_code)]

@@ -157,7 +157,7 @@ fn one<T: Serialize>(result: agentwire::Result<Response<T>>) -> Result<Got, Stri
         Ok(r) => Got::Single {
             status: r.status().as_u16(),
             request_id: r.request_id().map(str::to_owned),
-            data: to_json(&*r)?,
+            data: to_json(r.value())?,
         },
         Err(e) => Got::Failed(e),
     })
@@ -209,44 +209,60 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
         }
         "agents.create.json" => (
             "agents.create",
-            one(agents.create(a.body::<types::AgentCreate>()?).send().await)?,
+            one(agents
+                .create(a.body::<types::AgentCreate>()?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.retrieve.json" => (
             "agents.retrieve",
-            one(agents.retrieve(a.path("agent_id")?).send().await)?,
+            one(agents
+                .retrieve(a.path("agent_id")?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.update.json" => (
             "agents.update",
             one(agents
                 .update(a.path("agent_id")?, a.body::<types::AgentUpdate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.delete.json" => (
             "agents.delete",
-            one(agents.delete(a.path("agent_id")?).send().await)?,
+            one(agents
+                .delete(a.path("agent_id")?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.retrieve_test_code.json" => (
             "agents.retrieve_test_code",
-            one(agents.retrieve_test_code(a.path("agent_id")?).send().await)?,
+            one(agents
+                .retrieve_test_code(a.path("agent_id")?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.update_live_status.json" => (
             "agents.update_live_status",
             one(agents
                 .update_live_status(a.path("agent_id")?, a.body::<types::LiveStatusUpdate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.actions.list.json" => (
             "agents.actions.list",
-            one(agents.actions().list(a.path("agent_id")?).send().await)?,
+            one(agents
+                .actions()
+                .list(a.path("agent_id")?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.actions.enable.json" => (
             "agents.actions.enable",
             one(agents
                 .actions()
                 .enable(a.path("agent_id")?, a.body::<types::ActionIds>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.actions.disable.json" => (
@@ -254,19 +270,23 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(agents
                 .actions()
                 .disable(a.path("agent_id")?, a.body::<types::ActionIds>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.channels.list.json" => (
             "agents.channels.list",
-            one(agents.channels().list(a.path("agent_id")?).send().await)?,
+            one(agents
+                .channels()
+                .list(a.path("agent_id")?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.knowledge_bases.list.json" => (
             "agents.knowledge_bases.list",
             one(agents
                 .knowledge_bases()
                 .list(a.path("agent_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.knowledge_bases.create.json" | "agents.knowledge_bases.create.url.json" => (
@@ -274,7 +294,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(agents
                 .knowledge_bases()
                 .create(a.path("agent_id")?, a.body::<types::KnowledgeBaseCreate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.knowledge_bases.update.json" => (
@@ -286,7 +306,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("kb_id")?,
                     a.body::<types::KnowledgeBaseUpdate>()?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.knowledge_bases.delete.json" => (
@@ -294,21 +314,24 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(agents
                 .knowledge_bases()
                 .delete(a.path("agent_id")?, a.path("kb_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
 
         // ---------------------------------------------------------- integrations
         "agents.integrations.list.json" => (
             "agents.integrations.list",
-            one(integrations.list(a.path("agent_id")?).send().await)?,
+            one(integrations
+                .list(a.path("agent_id")?)
+                .send_with_response()
+                .await)?,
         ),
         "agents.integrations.bimpeai.list.json" => (
             "agents.integrations.bimpeai.list",
             one(integrations
                 .bimpeai()
                 .list(a.path("agent_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.bimpeai.configure.json" => (
@@ -316,7 +339,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .bimpeai()
                 .configure(a.path("agent_id")?, a.body::<types::BimpeaiConfigure>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.bimpeai.disconnect.json" => (
@@ -324,7 +347,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .bimpeai()
                 .disconnect(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.custom_api.list.json" => (
@@ -332,7 +355,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .custom_api()
                 .list(a.path("agent_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.custom_api.configure.json" => (
@@ -340,7 +363,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .custom_api()
                 .configure(a.path("agent_id")?, a.body::<types::CustomApiConfigure>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.custom_api.disconnect.json" => (
@@ -348,7 +371,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .custom_api()
                 .disconnect(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.custom_api.tools.list.json" => (
@@ -357,7 +380,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                 .custom_api()
                 .tools()
                 .list(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.custom_api.tools.add.json" => (
@@ -370,7 +393,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("integration_id")?,
                     a.body::<types::CustomApiToolCreate>()?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.custom_api.tools.delete.json" => (
@@ -383,7 +406,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("integration_id")?,
                     a.path("tool_id")?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.mcp_server.list.json" => (
@@ -391,7 +414,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .mcp_server()
                 .list(a.path("agent_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.mcp_server.configure.json" => (
@@ -399,7 +422,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .mcp_server()
                 .configure(a.path("agent_id")?, a.body::<types::McpServerConfigure>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.mcp_server.disconnect.json" => (
@@ -407,7 +430,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .mcp_server()
                 .disconnect(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.mcp_server.discover.json" => (
@@ -415,7 +438,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .mcp_server()
                 .discover(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.mcp_server.test.json" => (
@@ -423,7 +446,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .mcp_server()
                 .test(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.mcp_server.tools.list.json" => (
@@ -432,7 +455,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                 .mcp_server()
                 .tools()
                 .list(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.pipedream.list.json" => (
@@ -440,7 +463,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .pipedream()
                 .list(a.path("agent_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.pipedream.configure.json" => (
@@ -448,7 +471,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .pipedream()
                 .configure(a.path("agent_id")?, a.body::<types::PipedreamConfigure>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "agents.integrations.pipedream.disconnect.json" => (
@@ -456,7 +479,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(integrations
                 .pipedream()
                 .disconnect(a.path("agent_id")?, a.path("integration_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
 
@@ -482,7 +505,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .conversations()
                 .send(a.path("agent_id")?, a.body::<types::ConversationSend>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "conversations.retrieve.json" => (
@@ -490,7 +513,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .conversations()
                 .retrieve(a.path("agent_id")?, a.path("conversation_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "conversations.set_ai_status.json" => (
@@ -502,7 +525,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("conversation_id")?,
                     a.body::<types::AiStatusUpdate>()?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "conversations.messages.list.json" => (
@@ -529,7 +552,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("conversation_id")?,
                     a.body::<types::MessageSend>()?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "conversations.messages.retrieve.json" => (
@@ -542,7 +565,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("conversation_id")?,
                     a.path("message_id")?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "conversations.messages.stream_ticket.json" => (
@@ -551,7 +574,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                 .conversations()
                 .messages()
                 .stream_ticket(a.path("agent_id")?, a.path("conversation_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
 
@@ -571,7 +594,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .calls()
                 .make(a.path("agent_id")?, a.body::<types::CallCreate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "calls.retrieve.json" => (
@@ -579,7 +602,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .calls()
                 .retrieve(a.path("agent_id")?, a.path("call_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "calls.list_team.json" | "calls.list_team.not_implemented.json" => {
@@ -606,7 +629,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .workflows()
                 .create(a.body::<types::WorkflowCreate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "workflows.clone.json" => (
@@ -614,7 +637,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .workflows()
                 .clone(a.body::<types::WorkflowClone>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "workflows.retrieve.json" | "workflows.retrieve.placeholders.json" => (
@@ -622,7 +645,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .workflows()
                 .retrieve(a.path("workflow_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "workflows.update.json" => (
@@ -630,7 +653,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .workflows()
                 .update(a.path("workflow_id")?, a.body::<types::WorkflowUpdate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "workflows.delete.json" => (
@@ -638,7 +661,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .workflows()
                 .delete(a.path("workflow_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
 
@@ -652,7 +675,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
             one(client
                 .phone_numbers()
                 .retrieve(a.path("phone_number_id")?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "phone_numbers.update.json" => (
@@ -663,7 +686,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                     a.path("phone_number_id")?,
                     a.body::<types::PhoneNumberUpdate>()?,
                 )
-                .send()
+                .send_with_response()
                 .await)?,
         ),
         "phone_numbers.requests.list.json" => (
@@ -680,7 +703,7 @@ async fn call(client: &Client, file: &str, a: &Args<'_>) -> Result<(&'static str
                 .phone_numbers()
                 .requests()
                 .create(a.body::<types::PhoneNumberRequestCreate>()?)
-                .send()
+                .send_with_response()
                 .await)?,
         ),
 

@@ -30,7 +30,7 @@ async fn an_operation_without_a_result_accepts_any_empty_body() {
         let deleted = client
             .agents()
             .delete("a_1")
-            .send()
+            .send_with_response()
             .await
             .unwrap_or_else(|e| panic!("{status} {headers:?}: {e}"));
         assert_eq!(
@@ -179,4 +179,67 @@ fn html(status: u16, page: &str) -> FixtureResponse {
     r.body = None;
     r.text = Some(page.to_owned());
     r
+}
+
+#[tokio::test]
+async fn an_undeclared_success_status_or_content_type_is_never_read_as_the_result() {
+    let json = [("content-type", "application/json")];
+    let server = RawServer::start(vec![
+        // agents.retrieve declares 200: a 202 with a perfectly good agent is still not it.
+        answer("202 Accepted", &json, AGENT.as_bytes()),
+        answer("200 OK", &[("content-type", "text/html")], AGENT.as_bytes()),
+    ])
+    .await;
+    let (client, _) = client_for(&server.origin(), |b| b);
+    let err = client
+        .agents()
+        .retrieve("a_1")
+        .send()
+        .await
+        .expect_err("202");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("HTTP 202"), "{err}");
+    assert!(err.message().contains("declares 200"), "{err}");
+    assert_eq!(
+        err.body().map(|b| b.len()),
+        Some(AGENT.len()),
+        "the body is kept"
+    );
+    let err = client
+        .agents()
+        .retrieve("a_1")
+        .send()
+        .await
+        .expect_err("html");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("text/html"), "{err}");
+}
+
+#[tokio::test]
+async fn a_result_moves_out_of_send_and_its_request_id_stays_reachable() {
+    let s = setup_with(|b| b).await;
+    // The model itself: a field moves out.
+    let name: String = s
+        .client
+        .agents()
+        .retrieve("a_1")
+        .send()
+        .await
+        .expect("ok")
+        .name;
+    assert_eq!(name, "Bot");
+    // Awaiting the builder is the same as send().
+    let agent = s.client.agents().retrieve("a_1").await.expect("ok");
+    assert_eq!(agent.id, "a_1");
+    // With the response: status, headers and request id.
+    let response = s
+        .client
+        .agents()
+        .retrieve("a_1")
+        .send_with_response()
+        .await
+        .expect("ok");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.request_id(), Some("req_agents_retrieve_1"));
+    assert_eq!(response.into_inner().id, "a_1");
 }

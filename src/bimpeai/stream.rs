@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::{op, requests, types};
-use crate::runtime::call::{Request, call, path_segment};
+use crate::runtime::call::{Json, Request, call, path_segment};
 use crate::runtime::config::{BoxFuture, ClientCore};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::options::CallOptions;
@@ -258,7 +258,7 @@ impl Reopen for TicketOpener {
             },
         );
         Box::pin(async move {
-            let ticket = call::<types::StreamTicket>(
+            let ticket = call::<Json<types::StreamTicket>>(
                 core.clone(),
                 op::CONVERSATIONS_MESSAGES_STREAM_TICKET,
                 Ok(ticket_request),

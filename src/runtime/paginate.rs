@@ -134,6 +134,24 @@ impl<T, M> Page<T, M> {
     }
 }
 
+/// A page iterates over its items: `for agent in page { .. }`.
+impl<T, M> IntoIterator for Page<T, M> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// `for agent in &page { .. }`.
+impl<'a, T, M> IntoIterator for &'a Page<T, M> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
 impl<T: fmt::Debug, M: fmt::Debug> fmt::Debug for Page<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Page")

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -18,8 +17,9 @@ use super::error::{Error, ErrorKind, Result, strip_bom};
 use super::operation::Operation;
 use super::send::Raw;
 
-/// A call's result with what came with it. Dereferences to the result, so
-/// `agent.name` works on a `Response<Agent>`.
+/// A call's result with what came with it: the HTTP status, the response headers and the request
+/// id. `send()` returns the result itself (its fields move out as from any struct);
+/// `send_with_response()` returns this.
 #[derive(Clone)]
 pub struct Response<T> {
     value: T,
@@ -32,6 +32,11 @@ impl<T> Response<T> {
     /// The result.
     pub fn into_inner(self) -> T {
         self.value
+    }
+
+    /// The result, borrowed.
+    pub fn value(&self) -> &T {
+        &self.value
     }
 
     /// The HTTP status.
@@ -57,19 +62,6 @@ impl<T> Response<T> {
             headers: self.headers,
             request_id: self.request_id,
         }
-    }
-}
-
-impl<T> Deref for Response<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T> DerefMut for Response<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
     }
 }
 
@@ -430,10 +422,62 @@ pub(crate) fn decode_empty(
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Response<()>> {
-    if !strip_bom(&raw.body).iter().all(u8::is_ascii_whitespace) {
+    if !is_empty_body(&raw.body) {
         decode_body::<serde::de::IgnoredAny>(core, op, &raw, Layout::of(core, op))?;
     }
     Ok(wrap((), raw))
+}
+
+/// No bytes, or only a byte-order mark and white space.
+pub(crate) fn is_empty_body(body: &[u8]) -> bool {
+    strip_bom(body).iter().all(u8::is_ascii_whitespace)
+}
+
+/// Checks a 2xx answer against what the operation declares, before anything is decoded: the
+/// declared success status, and a JSON content type (or none: many servers omit it). Anything
+/// else is a `Decode` error naming the status and the content type, with the body kept — never
+/// decoded as the result.
+pub(crate) fn check_declared(core: &ClientCore, op: &'static Operation, raw: &Raw) -> Result<()> {
+    let content_type = raw
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let json = content_type.as_deref().is_none_or(is_json_type);
+    if raw.status.as_u16() == op.success_status && json {
+        return Ok(());
+    }
+    let shown = content_type.as_deref().unwrap_or("no content type");
+    let empty = if is_empty_body(&raw.body) {
+        " with an empty body"
+    } else {
+        ""
+    };
+    let why = if json {
+        format!(
+            "the answer is HTTP {}{empty}, but {} declares {}; it is not read as the result",
+            raw.status.as_u16(),
+            op.id,
+            op.success_status
+        )
+    } else {
+        format!(
+            "the answer (HTTP {}) is `{shown}`, not the JSON {} declares; it is not read as the result",
+            raw.status.as_u16(),
+            op.id
+        )
+    };
+    Err(decode_error(core, op, raw, why))
+}
+
+/// `application/json`, `text/json` and any `+json` type, whatever the parameters and case.
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
 }
 
 pub(crate) fn wrap<T>(value: T, raw: Raw) -> Response<T> {
