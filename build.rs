@@ -84,9 +84,9 @@ fn main() -> ExitCode {
 
 /// Reads, checks and generates one platform.
 fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
-    let text = fs::read_to_string(manifest.join(rel))
-        .map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
-    let loaded = yaml::load(rel, &text).map_err(|e| vec![e])?;
+    let bytes =
+        fs::read(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
+    let loaded = yaml::load_bytes(rel, &bytes).map_err(|e| vec![e])?;
     let spec = model::read(&loaded)?;
 
     // progenitor: the models only. Its client is generated and thrown away; our wrappers send.

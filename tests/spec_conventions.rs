@@ -272,3 +272,128 @@ fn yaml_errors_and_aliases_name_the_line() {
     let err = yaml::load(FILE, "a: 1\na: 2\n").expect_err("duplicate key");
     assert!(err.contains(FILE), "{err}");
 }
+
+/// `GOOD` with `extra` appended, and the 1-based line `extra` starts on.
+fn good_with(extra: &str) -> (String, usize) {
+    (format!("{GOOD}{extra}"), GOOD.lines().count() + 1)
+}
+
+#[test]
+fn deep_block_nesting_is_refused_with_its_line_not_a_stack_overflow() {
+    // About 10 KB: an extension holding 5,000 nested block sequences. Loading it recursively
+    // overflowed the stack (an abort, no message) in build.rs and `spec lint`.
+    let (text, line) = good_with(&format!("x-deep:\n  {}leaf\n", "- ".repeat(5_000)));
+    assert!(text.len() > 10_000);
+    let err = check(&text).expect_err("too deep");
+    assert_eq!(
+        err,
+        vec![format!(
+            "{FILE}:{}: mappings and sequences nest more than {} levels deep here (a spec needs far fewer)",
+            line + 1,
+            yaml::MAX_DEPTH
+        )]
+    );
+}
+
+#[test]
+fn deep_flow_and_mapping_nesting_are_refused_too() {
+    let (text, line) = good_with(&format!(
+        "x-deep: {}1{}\n",
+        "[".repeat(200),
+        "]".repeat(200)
+    ));
+    let err = yaml::load(FILE, &text).expect_err("too deep");
+    assert!(
+        err.starts_with(&format!(
+            "{FILE}:{line}: mappings and sequences nest more than"
+        )),
+        "{err}"
+    );
+
+    let mut nested = String::from("x-deep:\n");
+    for depth in 1..=100 {
+        nested.push_str(&format!("{}k:\n", "  ".repeat(depth)));
+    }
+    let (text, line) = good_with(&nested);
+    let err = yaml::load(FILE, &text).expect_err("too deep");
+    // The root mapping is level 1; the mapping starting `j` lines below `x-deep:` is level
+    // `j + 1`, so level 65 starts 64 lines below it.
+    assert!(
+        err.starts_with(&format!(
+            "{FILE}:{}: mappings and sequences nest more than",
+            line + 64
+        )),
+        "{err}"
+    );
+
+    // Right at the bound is fine.
+    let (text, _) = good_with(&format!("x-deep: {}1{}\n", "[".repeat(62), "]".repeat(62)));
+    check(&text).expect("62 flow levels under the root mapping and x-deep are 63 + 1 = 64");
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_a_problem_with_its_line() {
+    let line = line_of(GOOD, "title: Test API");
+    let offset = GOOD.find("Test API").expect("present") + 4;
+    let mut bytes = GOOD.as_bytes().to_vec();
+    bytes[offset] = 0xff;
+    let err = yaml::load_bytes(FILE, &bytes).expect_err("not UTF-8");
+    assert_eq!(
+        err,
+        format!(
+            "{FILE}:{line}: not UTF-8: byte 0xff at byte offset {offset} (specs are UTF-8 text)"
+        )
+    );
+    yaml::load_bytes(FILE, GOOD.as_bytes()).expect("UTF-8 loads");
+}
+
+#[test]
+fn a_tab_in_the_indentation_after_a_plain_scalar_is_reported_on_its_own_line() {
+    // saphyr marks this error at the start of the scalar before the tab (`things.list`, one
+    // line up; further up when blank lines come between).
+    for between in ["", "\n", "\n   \n"] {
+        let text = GOOD.replacen(
+            "      operationId: things.list\n",
+            &format!("      operationId: things.list\n{between}\tsummary: List things.\n"),
+            1,
+        );
+        let err = check(&text).expect_err("tab indentation");
+        let line = line_of(&text, "\tsummary: List things.");
+        assert_eq!(
+            err,
+            vec![format!(
+                "{FILE}:{line}: not valid YAML: while scanning a plain scalar, found a tab"
+            )],
+            "with {between:?} between"
+        );
+    }
+    // A block scalar whose content starts with a tab: saphyr marks the `>-` line.
+    let text = GOOD.replacen(
+        "    description: Things.\n",
+        "    description: >-\n\tThings.\n",
+        1,
+    );
+    let err = check(&text).expect_err("tab content");
+    let line = line_of(&text, "\tThings.");
+    assert_eq!(
+        err,
+        vec![format!(
+            "{FILE}:{line}: not valid YAML: a block scalar content cannot start with a tab"
+        )]
+    );
+}
+
+#[test]
+fn tabs_after_a_plain_scalar_on_its_own_line_are_valid_yaml() {
+    // Trailing tabs, and a tab before a comment, are whitespace YAML allows.
+    let text = GOOD
+        .replacen("title: Test API\n", "title: Test API\t\n", 1)
+        .replacen(
+            "operationId: things.list\n",
+            "operationId: things.list\t# the list\n",
+            1,
+        );
+    let spec = check(&text).expect("valid");
+    assert_eq!(spec.title, "Test API");
+    assert_eq!(spec.ops[0].id, "things.list");
+}

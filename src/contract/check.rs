@@ -150,12 +150,16 @@ impl Sink<'_> {
 impl Contract {
     /// Reads a spec's text (`file` names it in messages). Fails with every convention error.
     pub fn new(platform: &str, file: &str, text: &str) -> Result<Contract, String> {
-        let loaded = yaml::load(file, text)?;
+        Contract::from_loaded(platform, yaml::load(file, text)?)
+    }
+
+    fn from_loaded(platform: &str, loaded: yaml::Loaded) -> Result<Contract, String> {
+        let file = loaded.file.clone();
         let spec = model::read(&loaded).map_err(|errors| errors.join("\n"))?;
         let defs = schema::defs(&loaded.value);
         Ok(Contract {
             platform: platform.to_string(),
-            file: file.to_string(),
+            file,
             value: loaded.value.clone(),
             loaded,
             spec,
@@ -167,8 +171,8 @@ impl Contract {
     /// Reads `openapi/<platform>.yaml` under `root`.
     pub fn from_dir(root: &Path, platform: &str) -> Result<Contract, String> {
         let rel = format!("openapi/{platform}.yaml");
-        let text = std::fs::read_to_string(root.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
-        Contract::new(platform, &rel, &text)
+        let bytes = std::fs::read(root.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
+        Contract::from_loaded(platform, yaml::load_bytes(&rel, &bytes)?)
     }
 
     /// Checks every fixture and the coverage of every operation.

@@ -78,8 +78,8 @@ pub fn lint_dir(root: &Path) -> Result<Vec<String>, String> {
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
-        match yaml::load(&rel, &text) {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{rel}: {e}"))?;
+        match yaml::load_bytes(&rel, &bytes) {
             Ok(loaded) => {
                 if let Err(errors) = model::read(&loaded) {
                     problems.extend(errors);
