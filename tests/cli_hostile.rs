@@ -147,3 +147,23 @@ fn spec_lint_reports_a_tab_after_a_plain_scalar_on_the_tab_line() {
         )],
     );
 }
+
+#[test]
+fn spec_lint_and_contract_check_refuse_a_cycle_of_bare_references() {
+    let s = Scratch::new("cycle");
+    let mut text = s.read(SPEC);
+    assert!(text.ends_with("        submitted_by_agent_id: {type: string}\n"));
+    text.push_str(
+        "    LoopA:\n      $ref: '#/components/schemas/LoopB'\n    LoopB:\n      $ref: '#/components/schemas/LoopA'\n",
+    );
+    s.write(SPEC, &text);
+    let line = line_of(&text, "    LoopA:") + 1;
+    let problem = format!(
+        "{SPEC}:{line}: schemas LoopA -> LoopB -> LoopA refer to one another with no object property or array item in between: they describe no finite value and have no Rust type (recursion must go through a property or `items`)"
+    );
+    assert_lint(&s.run(&["spec", "lint"]), std::slice::from_ref(&problem));
+    // The contract tooling reads specs the same way: it refuses to check against this one.
+    let o = s.run(&["contract", "check", "--platform", "bimpeai"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains(&problem), "{}", stderr(&o));
+}

@@ -397,3 +397,128 @@ fn tabs_after_a_plain_scalar_on_its_own_line_are_valid_yaml() {
     assert_eq!(spec.title, "Test API");
     assert_eq!(spec.ops[0].id, "things.list");
 }
+
+/// `GOOD` with more component schemas after `Thing`.
+fn with_schemas(extra: &str) -> String {
+    let anchor =
+        "        extra:\n          description: Anything the server adds; deliberately untyped.\n";
+    assert!(GOOD.ends_with(anchor));
+    format!("{GOOD}{extra}")
+}
+
+#[test]
+fn a_cycle_of_bare_references_is_refused_with_its_line() {
+    let text = with_schemas(
+        "    LoopB:\n      $ref: '#/components/schemas/LoopA'\n    LoopA:\n      $ref: '#/components/schemas/LoopB'\n",
+    );
+    let line = line_of(&text, "    LoopA:") + 1;
+    assert_eq!(
+        check(&text).expect_err("a cycle"),
+        vec![format!(
+            "{FILE}:{line}: schemas LoopA -> LoopB -> LoopA refer to one another with no object property or array item in between: they describe no finite value and have no Rust type (recursion must go through a property or `items`)"
+        )]
+    );
+
+    let text = with_schemas("    Ouroboros:\n      $ref: '#/components/schemas/Ouroboros'\n");
+    let line = line_of(&text, "    Ouroboros:") + 1;
+    assert_eq!(
+        check(&text).expect_err("a self-reference"),
+        vec![format!(
+            "{FILE}:{line}: schema Ouroboros is only a reference to itself: it describes no finite value and has no Rust type (recursion must go through an object property or array `items`)"
+        )]
+    );
+
+    // Through a union's alternatives: still the same place in a value.
+    let text = with_schemas(
+        "    Either:\n      oneOf:\n        - type: string\n        - $ref: '#/components/schemas/Either'\n",
+    );
+    let line = line_of(&text, "        - $ref: '#/components/schemas/Either'");
+    let errors = check(&text).expect_err("a cycle through oneOf");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "{FILE}:{line}: schema Either is only a reference to itself"
+        )),
+        "{errors:?}"
+    );
+
+    // A schema that only leads into a cycle is not itself reported; two cycles are two errors.
+    let text = with_schemas(
+        "    Lead:\n      $ref: '#/components/schemas/LoopA'\n    LoopA:\n      $ref: '#/components/schemas/LoopB'\n    LoopB:\n      $ref: '#/components/schemas/LoopA'\n    Solo:\n      $ref: '#/components/schemas/Solo'\n",
+    );
+    let errors = check(&text).expect_err("two cycles");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("schemas LoopA -> LoopB -> LoopA"),
+        "{errors:?}"
+    );
+    assert!(errors[1].contains("schema Solo is only"), "{errors:?}");
+}
+
+#[test]
+fn recursion_through_a_property_or_items_is_allowed() {
+    let text = with_schemas(
+        "    TreeNode:\n      type: object\n      properties:\n        children:\n          type: array\n          items:\n            $ref: '#/components/schemas/TreeNode'\n        parent:\n          $ref: '#/components/schemas/TreeNode'\n    Alias:\n      $ref: '#/components/schemas/TreeNode'\n",
+    );
+    let spec = check(&text).expect("recursion through a property is fine");
+    assert!(spec.schemas.contains(&"TreeNode".to_string()));
+}
+
+#[test]
+fn a_long_chain_of_references_is_checked_without_recursion() {
+    // 20,000 schemas, each a reference to the next, closing into one cycle.
+    let n = 20_000;
+    let mut extra = String::new();
+    for i in 0..n {
+        extra.push_str(&format!(
+            "    Link{i}:\n      $ref: '#/components/schemas/Link{}'\n",
+            (i + 1) % n
+        ));
+    }
+    let errors = check(&with_schemas(&extra)).expect_err("one long cycle");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("schemas Link0 -> Link1 -> "),
+        "{}",
+        &errors[0][..200]
+    );
+}
+
+/// `n` schemas `Hop0 -> Hop1 -> ... -> Hop<n-1> -> Thing`, each only a reference to the next.
+fn hops(n: usize) -> String {
+    let mut extra = String::new();
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "Thing".to_string()
+        } else {
+            format!("Hop{}", i + 1)
+        };
+        extra.push_str(&format!(
+            "    Hop{i}:\n      $ref: '#/components/schemas/{next}'\n"
+        ));
+    }
+    extra
+}
+
+#[test]
+fn a_chain_of_references_longer_than_the_bound_is_refused() {
+    assert_eq!(model::MAX_REFERENCE_CHAIN, 8);
+    check(&with_schemas(&hops(8))).expect("eight hops are fine");
+    let text = with_schemas(&hops(9));
+    let line = line_of(&text, "    Hop0:") + 1;
+    assert_eq!(
+        check(&text).expect_err("nine hops"),
+        vec![format!(
+            "{FILE}:{line}: schema Hop0 starts a chain of more than 8 schemas that stand for one another at the same place in a value (Hop0 -> Hop1 -> Hop2 -> Hop3 -> Hop4 -> Hop5 -> Hop6 -> Hop7 -> Hop8 -> Thing): shorten it"
+        )]
+    );
+    // 20,000 hops: one error (at the schema 9 hops from the end), found without recursion.
+    let text = with_schemas(&hops(20_000));
+    let errors = check(&text).expect_err("a very long chain");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let line = line_of(&text, "    Hop19991:") + 1;
+    assert!(
+        errors[0].starts_with(&format!("{FILE}:{line}: schema Hop19991 starts a chain")),
+        "{errors:?}"
+    );
+}
