@@ -56,3 +56,7 @@ pub mod mock;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+
+#[cfg(feature = "testkit")]
+#[doc(hidden)]
+pub mod testkit;

@@ -21,6 +21,9 @@ fn roundtrip_for(platform: &str) -> Option<RoundTrip> {
     match platform {
         #[cfg(feature = "bimpeai")]
         "bimpeai" => Some(crate::bimpeai::roundtrip),
+        // A test fragment (`testkit::<name>`, internal feature `testkit`).
+        #[cfg(feature = "testkit")]
+        fragment if fragment.starts_with("testkit::") => crate::testkit::roundtrip(fragment),
         _ => None,
     }
 }
