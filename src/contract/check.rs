@@ -17,6 +17,30 @@ use crate::sse::SseDecoder;
 /// Decodes a value as a named model and encodes it again (generated per platform).
 type RoundTrip = fn(&str, &Value) -> Option<Result<Value, String>>;
 
+/// How many levels of arrays and objects the checks follow into a value. serde_json's parser
+/// refuses deeper documents, so only a value built in code can be deeper: it is reported (rule
+/// `depth`) instead of followed. With the spec's bounds (nesting, reference chains) this keeps
+/// the validator, the round trip and the comparison well inside a 2 MiB thread stack.
+pub const MAX_VALUE_DEPTH: usize = 128;
+
+/// Whether `value` nests arrays and objects more than [`MAX_VALUE_DEPTH`] levels deep
+/// (iterative, so it is safe on any value).
+fn too_deep(value: &Value) -> bool {
+    let mut todo = vec![(value, 0usize)];
+    while let Some((v, depth)) = todo.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_VALUE_DEPTH {
+            return true;
+        }
+        todo.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
 fn roundtrip_for(platform: &str) -> Option<RoundTrip> {
     match platform {
         #[cfg(feature = "bimpeai")]
@@ -36,7 +60,8 @@ pub struct Failure {
     /// Where in the fixture, as a JSON pointer (`/response/body/data/0/status`).
     pub pointer: String,
     /// The rule: a JSON Schema keyword (`enum`, `required`, `type`, `additionalProperties`) or a
-    /// contract rule (`operation`, `path`, `parameter`, `status`, `roundtrip`, `event`, `coverage`).
+    /// contract rule (`operation`, `path`, `parameter`, `status`, `roundtrip`, `event`, `coverage`,
+    /// `depth`).
     pub rule: String,
     /// What is wrong.
     pub message: String,
@@ -363,6 +388,11 @@ impl Contract {
     }
 
     fn check_answer(&self, op: &Op, pointer: &str, answer: &FixtureResponse, sink: &mut Sink) {
+        if let Some(body) = answer.body.as_ref().filter(|b| too_deep(b)) {
+            // Before anything copies or follows it.
+            self.validate(&Value::Bool(true), body, &format!("{pointer}/body"), sink);
+            return;
+        }
         let Some(response) = self.declared_response(op, answer.status) else {
             sink.fail(
                 format!("{pointer}/status"),
@@ -525,6 +555,22 @@ impl Contract {
                 message: format!("the spec has no operation {operation}"),
             }];
         };
+        if let Some(body) = body.filter(|b| too_deep(b)) {
+            let mut sink = Sink {
+                fixture: "",
+                failures: Vec::new(),
+            };
+            self.validate(&Value::Bool(true), body, "", &mut sink);
+            return sink
+                .failures
+                .into_iter()
+                .map(|f| Difference {
+                    pointer: f.pointer,
+                    kind: f.rule,
+                    message: f.message,
+                })
+                .collect();
+        }
         let answer = FixtureResponse {
             status,
             headers: BTreeMap::new(),
@@ -596,6 +642,16 @@ impl Contract {
     }
 
     fn validate(&self, schema: &Value, instance: &Value, base: &str, sink: &mut Sink) {
+        if too_deep(instance) {
+            sink.fail(
+                base,
+                "depth",
+                format!(
+                    "the value nests arrays and objects more than {MAX_VALUE_DEPTH} levels deep; the checks do not follow it"
+                ),
+            );
+            return;
+        }
         let doc = schema::document(schema::convert(schema), &self.defs);
         let validator = match jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
@@ -646,6 +702,9 @@ impl Contract {
         let Some(roundtrip) = self.roundtrip else {
             return;
         };
+        if too_deep(value) {
+            return; // reported by `validate`, which every checked value goes through
+        }
         match roundtrip(name, value) {
             None => {}
             Some(Err(e)) => sink.fail(
@@ -654,7 +713,7 @@ impl Contract {
                 format!("does not decode as {name}: {e}"),
             ),
             Some(Ok(again)) => {
-                if let Some((at, what)) = difference(value, &again, "") {
+                if let Some((at, what)) = difference(value, &again, "", 0) {
                     sink.fail(
                         format!("{pointer}{at}"),
                         "roundtrip",
@@ -675,8 +734,19 @@ fn ref_name(schema: &Value) -> Option<&str> {
 
 /// The first place where `actual` (decoded and encoded again) lost what `expected` said. Null
 /// and absent are equal, an absent list equals `[]`, and a list may have dropped non-object
-/// placeholders.
-fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, String)> {
+/// placeholders. `depth` is how deep `at` is: it follows no more than [`MAX_VALUE_DEPTH`] levels.
+fn difference(
+    expected: &Value,
+    actual: &Value,
+    at: &str,
+    depth: usize,
+) -> Option<(String, String)> {
+    if depth > MAX_VALUE_DEPTH && (expected.is_array() || expected.is_object()) {
+        return Some((
+            at.to_string(),
+            format!("nested more than {MAX_VALUE_DEPTH} levels deep; not compared"),
+        ));
+    }
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             for (k, ev) in e {
@@ -685,7 +755,7 @@ fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, Str
                     None if ev.is_null() || ev.as_array().is_some_and(Vec::is_empty) => {}
                     None => return Some((p, "the field is dropped".into())),
                     Some(av) => {
-                        if let Some(d) = difference(ev, av, &p) {
+                        if let Some(d) = difference(ev, av, &p, depth + 1) {
                             return Some(d);
                         }
                     }
@@ -708,7 +778,7 @@ fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, Str
             kept.iter()
                 .zip(a)
                 .enumerate()
-                .find_map(|(i, (ev, av))| difference(ev, av, &format!("{at}/{i}")))
+                .find_map(|(i, (ev, av))| difference(ev, av, &format!("{at}/{i}"), depth + 1))
         }
         (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => None,
         (Value::Array(e), Value::Null) if e.is_empty() => None,

@@ -26,7 +26,7 @@ mod check;
 mod record;
 pub mod schema;
 
-pub use check::{Contract, Difference, Failure, Report};
+pub use check::{Contract, Difference, Failure, MAX_VALUE_DEPTH, Report};
 pub use record::{Recorded, Recorder};
 
 use std::path::Path;
