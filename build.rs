@@ -192,11 +192,13 @@ fn embed_fixtures(dir: &Path) -> Result<String, String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let abs = p.to_string_lossy().into_owned();
-        quote!((#name, include_str!(#abs)))
+        // Bytes, not text: a file that is not UTF-8 must reach `Fixture::parse_bytes` (which
+        // names the file and the byte) instead of breaking the crate's compilation.
+        quote!((#name, include_bytes!(#abs)))
     });
     let tokens = quote! {
-        /// The platform's fixtures: (file name, JSON text), sorted by name.
-        pub static FIXTURES: &[(&str, &str)] = &[#(#entries),*];
+        /// The platform's fixtures: (file name, JSON bytes), sorted by name.
+        pub static FIXTURES: &[(&str, &[u8])] = &[#(#entries),*];
     };
     Ok(tokens.to_string())
 }
@@ -204,7 +206,7 @@ fn embed_fixtures(dir: &Path) -> Result<String, String> {
 fn empty_fixtures() -> String {
     quote! {
         /// The platform's fixtures (embedded only with the `mock` feature).
-        pub static FIXTURES: &[(&str, &str)] = &[];
+        pub static FIXTURES: &[(&str, &[u8])] = &[];
     }
     .to_string()
 }

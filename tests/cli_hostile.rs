@@ -167,3 +167,40 @@ fn spec_lint_and_contract_check_refuse_a_cycle_of_bare_references() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains(&problem), "{}", stderr(&o));
 }
+
+#[test]
+fn contract_check_reports_broken_fixture_files_with_their_place() {
+    let s = Scratch::new("fixtures");
+    let list = "fixtures/bimpeai/agents.list.json";
+    let text = s.read(list).replacen(
+        "\"x-request-id\": \"",
+        "\"x-request-id\": \"bad\\r\\nset-cookie: x\\r\\n",
+        1,
+    );
+    assert!(
+        text.contains("\\r\\nset-cookie"),
+        "the fixture has a request id header"
+    );
+    s.write(list, &text);
+    let mut bytes = s.read("fixtures/bimpeai/calls.list.json").into_bytes();
+    bytes.insert(1, 0xff);
+    s.write("fixtures/bimpeai/calls.list.json", &bytes);
+    std::fs::copy(
+        s.path("fixtures/bimpeai/workflows.list.json"),
+        s.path("fixtures/bimpeai/Workflows.List.json"),
+    )
+    .expect("copy");
+
+    let o = s.run(&["contract", "check", "--platform", "bimpeai"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    for line in [
+        "FAIL fixtures/bimpeai/agents.list.json: /response/headers/x-request-id [header] the value of header `x-request-id` holds a line break (CR or LF), which no HTTP header value can",
+        "FAIL fixtures/bimpeai/calls.list.json: [utf-8] not UTF-8: byte 0xff at byte offset 1 (line 1)",
+        "FAIL fixtures/bimpeai/workflows.list.json: [name] its name equals `Workflows.List.json` but for case: on a case-insensitive file system they are one file",
+        "FAIL fixtures/bimpeai/Workflows.List.json: /operation [name] the file name must be `workflows.list.json` or `workflows.list.<case>.json`",
+        "contract: bimpeai 57/58 operations, 76 fixtures, 5 failures",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}

@@ -61,7 +61,7 @@ pub struct Failure {
     pub pointer: String,
     /// The rule: a JSON Schema keyword (`enum`, `required`, `type`, `additionalProperties`) or a
     /// contract rule (`operation`, `path`, `parameter`, `status`, `roundtrip`, `event`, `coverage`,
-    /// `depth`).
+    /// `depth`, `name`), or why the file is not a fixture (`utf-8`, `json`, `response`, `header`).
     pub rule: String,
     /// What is wrong.
     pub message: String,
@@ -69,12 +69,73 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} [{}] {}",
-            self.fixture, self.pointer, self.rule, self.message
-        )
+        if self.pointer.is_empty() {
+            write!(f, "{}: [{}] {}", self.fixture, self.rule, self.message)
+        } else {
+            write!(
+                f,
+                "{}: {} [{}] {}",
+                self.fixture, self.pointer, self.rule, self.message
+            )
+        }
     }
+}
+
+/// Whether `part` is one part of a fixture's case (`page2`, `not_found`, `limit=2`): lower-case
+/// ASCII letters, digits, `_`, `-` and `=`.
+fn is_case_part(part: &str) -> bool {
+    !part.is_empty()
+        && part.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'=')
+        })
+}
+
+/// Why a fixture file's name does not fit its operation, if it does not: the name must be
+/// `<operation>.json` or `<operation>.<case>.json`, the case made of [`is_case_part`]s separated
+/// by dots (`agents.list.page2.json`, and `agents.list.page2.recorded.json` as `contract record`
+/// writes it). Fixtures not read from a `.json` file (registered in code) have no name to check.
+fn name_problem(file: &str, operation: &str) -> Option<String> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let stem = name.strip_suffix(".json")?;
+    let fits = match stem.strip_prefix(operation) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('.')
+            .is_some_and(|case| case.split('.').all(is_case_part)),
+        None => false,
+    };
+    (!fits).then(|| {
+        format!(
+            "the file name must be `{operation}.json` or `{operation}.<case>.json` (its fixture's operation, then a case of lower-case letters, digits, `_`, `-` and `=`, dots between parts), not `{name}`"
+        )
+    })
+}
+
+/// Fixture files whose names are equal but for case (`Agents.Retrieve.json` beside
+/// `agents.retrieve.json`): on a case-insensitive file system they are one file. Each name after
+/// the first of its group is reported.
+pub(crate) fn case_collisions(files: &[&str]) -> Vec<Failure> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut sorted = files.to_vec();
+    sorted.sort_unstable();
+    for file in sorted {
+        let name = file.rsplit('/').next().unwrap_or(file);
+        match seen.get(&name.to_lowercase()) {
+            Some(first) => failures.push(Failure {
+                fixture: file.to_string(),
+                pointer: String::new(),
+                rule: "name".into(),
+                message: format!(
+                    "its name equals `{first}` but for case: on a case-insensitive file system they are one file"
+                ),
+            }),
+            None => {
+                seen.insert(name.to_lowercase(), name);
+            }
+        }
+    }
+    failures
 }
 
 /// The result of checking one platform.
@@ -244,6 +305,9 @@ impl Contract {
             fixture: &f.file,
             failures: Vec::new(),
         };
+        if let Some(problem) = name_problem(&f.file, &f.operation) {
+            sink.fail("/operation", "name", problem);
+        }
         let Some(op) = self.spec.ops.iter().find(|o| o.id == f.operation) else {
             sink.fail(
                 "/operation",
