@@ -59,7 +59,7 @@ pub const MAX_DEPTH: usize = 64;
 pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Loaded, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let offset = e.valid_up_to();
-        let line = bytes[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = bytes.iter().take(offset).filter(|b| **b == b'\n').count() + 1;
         let byte = bytes.get(offset).copied().unwrap_or_default();
         format!(
             "{file}:{line}: not UTF-8: byte 0x{byte:02x} at byte offset {offset} (specs are UTF-8 text)"

@@ -522,3 +522,24 @@ fn a_chain_of_references_longer_than_the_bound_is_refused() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_tab_anywhere_is_never_reported_before_its_line() {
+    // The class, not the two cases: a tab inserted at every place of the spec either parses or
+    // is reported on its own line or later (where saphyr notices what it did), never earlier.
+    for (at, _) in GOOD.char_indices() {
+        let text = format!("{}\t{}", &GOOD[..at], &GOOD[at..]);
+        let tab_line = GOOD[..at].matches('\n').count() + 1;
+        if let Err(e) = yaml::load(FILE, &text) {
+            let line: usize = e
+                .strip_prefix(&format!("{FILE}:"))
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no line in {e:?}"));
+            assert!(
+                line >= tab_line,
+                "a tab on line {tab_line} reported on line {line}: {e}"
+            );
+        }
+    }
+}
