@@ -2,6 +2,9 @@
 //! the models (progenitor/typify), the open enums, the operation table and the public wrappers
 //! (ours), formatted with prettyplease. A spec that breaks a convention of openapi/README.md fails
 //! the build with file, line and operation. Also embeds the fixtures for the `mock` feature.
+//!
+//! With the internal `testkit` feature (this crate's own tests only), every spec fragment
+//! `tests/specs/<name>.yaml` is generated the same way into the module `crate::testkit::<name>`.
 
 #[path = "build/emit.rs"]
 mod emit;
@@ -39,7 +42,7 @@ fn main() -> ExitCode {
         }
         let rel = format!("openapi/{platform}.yaml");
         println!("cargo:rerun-if-changed={rel}");
-        match generate(&manifest, &rel) {
+        match generate(&manifest, &rel, &format!("crate::{platform}")) {
             Ok(code) => {
                 if let Err(e) = fs::write(out.join(format!("{platform}.rs")), code) {
                     eprintln!("error: cannot write generated code for {platform}: {e}");
@@ -74,6 +77,15 @@ fn main() -> ExitCode {
             }
         }
     }
+    if env::var_os("CARGO_FEATURE_TESTKIT").is_some() {
+        println!("cargo:rerun-if-changed=tests/specs");
+        if let Err(errors) = testkit(&manifest, &out) {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            failed = true;
+        }
+    }
     if failed {
         eprintln!("error: openapi spec check failed; see openapi/README.md for the conventions");
         ExitCode::FAILURE
@@ -82,15 +94,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads, checks and generates one platform.
-fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
-    let text = fs::read_to_string(manifest.join(rel))
-        .map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
-    let loaded = yaml::load(rel, &text).map_err(|e| vec![e])?;
+/// Reads, checks and generates one spec (`rel`, relative to the manifest) as the code of the
+/// module at path `module` (`crate::bimpeai`, `crate::testkit::recursive`): the generated code
+/// names its own types through that path.
+fn generate(manifest: &Path, rel: &str, module: &str) -> Result<String, Vec<String>> {
+    let bytes =
+        fs::read(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
+    let loaded = yaml::load_bytes(rel, &bytes).map_err(|e| vec![e])?;
     let spec = model::read(&loaded)?;
 
     // progenitor: the models only. Its client is generated and thrown away; our wrappers send.
-    let (for_progenitor, nullable) = normalize::for_progenitor(&loaded.value, &spec);
+    let (for_progenitor, nullable) = normalize::for_progenitor(&loaded.value, &spec, module);
     let openapi: openapiv3::OpenAPI = serde_json::from_value(for_progenitor)
         .map_err(|e| vec![format!("{rel}: not a valid OpenAPI 3.0 document: {e}")])?;
     let mut settings = progenitor::GenerationSettings::default();
@@ -101,17 +115,14 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
     for e in &spec.enums {
         settings.with_replacement(
             &e.name,
-            format!("crate::{}::types::{}", spec.name, e.name),
+            format!("{module}::types::{}", e.name),
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }
     for (synthetic, item) in &spec.loose {
         settings.with_replacement(
             synthetic,
-            format!(
-                "crate::runtime::loose::LooseList<crate::{}::types::{item}>",
-                spec.name
-            ),
+            format!("crate::runtime::loose::LooseList<{module}::types::{item}>"),
             [progenitor::TypeImpl::Default].into_iter(),
         );
     }
@@ -136,7 +147,7 @@ fn generate(manifest: &Path, rel: &str) -> Result<String, Vec<String>> {
         .map_err(|e| vec![format!("{rel}: {e}")])?;
 
     let enums = spec.enums.iter().map(emit::open_enum);
-    let table = emit::table(&spec);
+    let table = emit::table(&spec, rel);
     let client = emit::client(&spec);
     let wrappers = emit::wrappers(&spec);
     let roundtrip = emit::roundtrip(&spec);
@@ -181,11 +192,13 @@ fn embed_fixtures(dir: &Path) -> Result<String, String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let abs = p.to_string_lossy().into_owned();
-        quote!((#name, include_str!(#abs)))
+        // Bytes, not text: a file that is not UTF-8 must reach `Fixture::parse_bytes` (which
+        // names the file and the byte) instead of breaking the crate's compilation.
+        quote!((#name, include_bytes!(#abs)))
     });
     let tokens = quote! {
-        /// The platform's fixtures: (file name, JSON text), sorted by name.
-        pub static FIXTURES: &[(&str, &str)] = &[#(#entries),*];
+        /// The platform's fixtures: (file name, JSON bytes), sorted by name.
+        pub static FIXTURES: &[(&str, &[u8])] = &[#(#entries),*];
     };
     Ok(tokens.to_string())
 }
@@ -193,7 +206,93 @@ fn embed_fixtures(dir: &Path) -> Result<String, String> {
 fn empty_fixtures() -> String {
     quote! {
         /// The platform's fixtures (embedded only with the `mock` feature).
-        pub static FIXTURES: &[(&str, &str)] = &[];
+        pub static FIXTURES: &[(&str, &[u8])] = &[];
     }
     .to_string()
+}
+
+/// The test fragments (feature `testkit`): each `tests/specs/<name>.yaml` generated into
+/// `$OUT_DIR/testkit_<name>.rs`, and `$OUT_DIR/testkit.rs` declaring `pub mod <name>` for each
+/// (included by src/testkit.rs), with a registry of their round-trip functions for the contract
+/// checks.
+fn testkit(manifest: &Path, out: &Path) -> Result<(), Vec<String>> {
+    let dir = manifest.join("tests").join("specs");
+    let mut names = Vec::new();
+    if dir.is_dir() {
+        let entries = fs::read_dir(&dir).map_err(|e| vec![format!("tests/specs: {e}")])?;
+        for entry in entries {
+            let path = entry.map_err(|e| vec![format!("tests/specs: {e}")])?.path();
+            if path.extension().is_some_and(|x| x == "yaml") {
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
+                names.push(stem.to_string());
+            }
+        }
+    }
+    names.sort();
+    let mut errors = Vec::new();
+    let mut modules = Vec::new();
+    let mut arms = Vec::new();
+    for name in &names {
+        let rel = format!("tests/specs/{name}.yaml");
+        let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            errors.push(format!(
+                "{rel}: a test fragment's file name is its module name: lower-case letters, digits and `_`"
+            ));
+            continue;
+        }
+        let code = match generate(manifest, &rel, &format!("crate::testkit::{name}")) {
+            Ok(code) => code,
+            Err(e) => {
+                errors.extend(e);
+                continue;
+            }
+        };
+        let file = format!("testkit_{name}.rs");
+        if let Err(e) = fs::write(out.join(&file), code) {
+            errors.push(format!("{rel}: cannot write generated code: {e}"));
+            continue;
+        }
+        let module = quote::format_ident!("{}", name);
+        let doc = format!("Generated from `{rel}` (test fragment).");
+        let include = format!("/{file}");
+        modules.push(quote! {
+            #[doc = #doc]
+            pub mod #module {
+                include!(concat!(env!("OUT_DIR"), #include));
+            }
+        });
+        let key = format!("testkit::{name}");
+        arms.push(quote!(#key => Some(#module::roundtrip),));
+    }
+    let registry = quote! {
+        #(#modules)*
+
+        /// The round trip of fragment `testkit::<name>`, for the contract checks.
+        #[cfg(feature = "contract")]
+        #[allow(clippy::type_complexity)]
+        pub(crate) fn roundtrip(
+            name: &str,
+        ) -> Option<fn(&str, &::serde_json::Value) -> Option<Result<::serde_json::Value, String>>> {
+            match name {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    };
+    if errors.is_empty() {
+        let parsed: syn::File = syn::parse2(registry)
+            .map_err(|e| vec![format!("tests/specs: generated code does not parse: {e}")])?;
+        fs::write(out.join("testkit.rs"), prettyplease::unparse(&parsed))
+            .map_err(|e| vec![format!("tests/specs: cannot write testkit.rs: {e}")])?;
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }

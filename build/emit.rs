@@ -143,7 +143,8 @@ pub fn open_enum(e: &EnumDef) -> TokenStream {
 }
 
 /// The platform's static table: hosts, envelope, error format, page styles, operations.
-pub fn table(spec: &Spec) -> TokenStream {
+/// `source` is the spec file it comes from (named in the docs).
+pub fn table(spec: &Spec, source: &str) -> TokenStream {
     let name = lit(&spec.name);
     let display = lit(&spec.display_name);
     let hosts = spec.hosts.iter().map(|h| {
@@ -285,8 +286,8 @@ pub fn table(spec: &Spec) -> TokenStream {
         quote!(pub(crate) static #name: &crate::runtime::operation::Operation = &super::OPERATIONS[#i];)
     });
     let doc = format!(
-        "The operation table of {}: every operation of `openapi/{}.yaml`, generated.",
-        spec.display_name, spec.name
+        "The operation table of {}: every operation of `{source}`, generated.",
+        spec.display_name
     );
     quote! {
         #(#style_items)*

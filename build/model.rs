@@ -512,6 +512,7 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         }
         check_schema(schema, &p, None, true, &schemas, &mut loose, &mut d);
     }
+    check_reference_cycles(&schemas, &mut d);
 
     // Root tags: each named once, with a description.
     let mut declared_tags = BTreeSet::new();
@@ -756,6 +757,151 @@ fn check_schema(
             for (i, alt) in alts.iter().enumerate() {
                 check_schema(alt, &format!("{p}/{key}/{i}"), op, false, schemas, loose, d);
             }
+        }
+    }
+}
+
+/// The component schemas a schema stands for at the same place in a value: its `$ref`, and
+/// those of its `oneOf`/`anyOf`/`allOf` alternatives and `not`, each with the pointer of the
+/// `$ref`. Properties, `items` and `additionalProperties` describe values one level down, so
+/// they are not followed.
+fn same_place_refs(schema: &Value, pointer: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![(schema, pointer.to_string())];
+    while let Some((s, p)) = todo.pop() {
+        if let Some(name) = ref_name(s, "schemas") {
+            out.push((name.to_string(), p.clone()));
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for (i, alt) in s
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                todo.push((alt, format!("{p}/{key}/{i}")));
+            }
+        }
+        if let Some(not) = s.get("not") {
+            todo.push((not, format!("{p}/not")));
+        }
+    }
+    out
+}
+
+/// How many component schemas may stand for one another at the same place in a value
+/// (`Alias: {$ref: Node}`, `Either: {oneOf: [{$ref: A}, {$ref: B}]}`): a validator and the
+/// decoder follow the whole chain at every level of a value, so a recursive schema's chain of
+/// hops multiplies the stack each level of a value needs. Real specs need two or three.
+pub const MAX_REFERENCE_CHAIN: usize = 8;
+
+/// Refuses cycles of component schemas that refer to one another without an object property or
+/// an array item in between (`LoopA: {$ref: LoopB}`, `LoopB: {$ref: LoopA}`, or a schema that
+/// is only a `$ref` to itself): such a schema describes no finite value, has no Rust type, and
+/// would send a validator round the cycle forever. Recursion through a property or `items` (a
+/// tree node's `children`) is fine. Also refuses chains of such references longer than
+/// [`MAX_REFERENCE_CHAIN`]. Iterative and linear: a spec may have many schemas.
+fn check_reference_cycles(schemas: &Map<String, Value>, d: &mut Diagnostics) {
+    // Schemas by index (in name order), their references, and who refers to them.
+    let names: Vec<&str> = schemas.keys().map(String::as_str).collect();
+    let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut succ: Vec<Vec<(usize, String)>> = vec![Vec::new(); names.len()];
+    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    for (i, (name, schema)) in schemas.iter().enumerate() {
+        let p = format!("/components/schemas/{}", escape(name));
+        for (target, pointer) in same_place_refs(schema, &p) {
+            if let Some(&j) = index.get(target.as_str()) {
+                succ[i].push((j, pointer));
+                pred[j].push(i);
+            }
+        }
+    }
+    // Peel off every schema whose references all end at peeled ones (it cannot be on a cycle),
+    // noting the longest chain of references from it; whatever stays refers to a schema that
+    // stays, so a walk from it finds a cycle.
+    let mut out_degree: Vec<usize> = succ.iter().map(Vec::len).collect();
+    let mut gone = vec![false; names.len()];
+    let mut chain = vec![0usize; names.len()];
+    let mut in_cycle = vec![false; names.len()];
+    let mut queue: Vec<usize> = (0..names.len()).filter(|i| out_degree[*i] == 0).collect();
+    loop {
+        while let Some(i) = queue.pop() {
+            if std::mem::replace(&mut gone[i], true) {
+                continue;
+            }
+            let longest = succ[i]
+                .iter()
+                .filter(|(j, _)| !in_cycle[*j])
+                .max_by_key(|(j, _)| chain[*j]);
+            if let (Some((j, pointer)), false) = (longest, in_cycle[i]) {
+                chain[i] = chain[*j] + 1;
+                if chain[i] == MAX_REFERENCE_CHAIN + 1 {
+                    let mut hops = vec![names[i]];
+                    let mut at = *j;
+                    while hops.len() <= MAX_REFERENCE_CHAIN + 1 {
+                        hops.push(names[at]);
+                        match succ[at].iter().max_by_key(|(k, _)| chain[*k]) {
+                            Some((k, _)) if chain[at] > 0 => at = *k,
+                            _ => break,
+                        }
+                    }
+                    d.error(
+                        pointer,
+                        None,
+                        format!(
+                            "schema {} starts a chain of more than {MAX_REFERENCE_CHAIN} schemas that stand for one another at the same place in a value ({}): shorten it",
+                            names[i],
+                            hops.join(" -> ")
+                        ),
+                    );
+                }
+            }
+            for &p in &pred[i] {
+                out_degree[p] = out_degree[p].saturating_sub(1);
+                if out_degree[p] == 0 && !gone[p] {
+                    queue.push(p);
+                }
+            }
+        }
+        let Some(start) = (0..names.len()).find(|i| !gone[*i]) else {
+            return;
+        };
+        let mut path: Vec<(usize, &str)> = Vec::new(); // (schema, pointer of its next `$ref`)
+        let mut on_path = vec![false; names.len()];
+        let mut at = start;
+        while !on_path[at] {
+            let Some((next, pointer)) = succ[at].iter().find(|(t, _)| !gone[*t]) else {
+                return; // cannot happen: a schema that stays refers to one that stays
+            };
+            on_path[at] = true;
+            path.push((at, pointer.as_str()));
+            at = *next;
+        }
+        let first = path.iter().position(|(n, _)| *n == at).unwrap_or(0);
+        let cycle = &path[first..];
+        // Reported at the `$ref` of the alphabetically first schema of the cycle.
+        let lead = (0..cycle.len()).min_by_key(|k| cycle[*k].0).unwrap_or(0);
+        let message = if cycle.len() == 1 {
+            format!(
+                "schema {} is only a reference to itself: it describes no finite value and has no Rust type (recursion must go through an object property or array `items`)",
+                names[cycle[0].0]
+            )
+        } else {
+            let chain: Vec<&str> = (0..=cycle.len())
+                .map(|k| names[cycle[(lead + k) % cycle.len()].0])
+                .collect();
+            format!(
+                "schemas {} refer to one another with no object property or array item in between: they describe no finite value and have no Rust type (recursion must go through a property or `items`)",
+                chain.join(" -> ")
+            )
+        };
+        d.error(cycle[lead].1, None, message);
+        // The cycle is reported: peel it too, so that the schemas leading into it are not.
+        for &(n, _) in cycle {
+            in_cycle[n] = true;
+            out_degree[n] = 0;
+            queue.push(n);
         }
     }
 }

@@ -17,9 +17,10 @@ use serde_json::{Map, Value, json};
 use super::model::Spec;
 
 /// The spec for progenitor, and the synthetic `Nullable*` components with their Rust types.
-pub fn for_progenitor(value: &Value, spec: &Spec) -> (Value, Vec<(String, String)>) {
+/// `module` is the path of the module the code is generated for (`crate::bimpeai`).
+pub fn for_progenitor(value: &Value, spec: &Spec, module: &str) -> (Value, Vec<(String, String)>) {
     let mut v = value.clone();
-    let nullable = nullable_request_fields(&mut v, spec);
+    let nullable = nullable_request_fields(&mut v, spec, module);
     if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -67,7 +68,7 @@ pub fn for_progenitor(value: &Value, spec: &Spec) -> (Value, Vec<(String, String
 
 /// Rewrites optional nullable top-level properties of request-body components into `$ref`s to
 /// synthetic `Nullable<Inner>` components.
-fn nullable_request_fields(v: &mut Value, spec: &Spec) -> Vec<(String, String)> {
+fn nullable_request_fields(v: &mut Value, spec: &Spec, module: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let bodies: std::collections::BTreeSet<String> = spec
         .ops
@@ -122,7 +123,7 @@ fn nullable_request_fields(v: &mut Value, spec: &Spec) -> Vec<(String, String)> 
                 .and_then(|r| r.strip_prefix("#/components/schemas/"))
                 .map(str::to_owned);
             let (suffix, rust) = match (target, prop.get("type").and_then(Value::as_str)) {
-                (Some(t), _) => (t.clone(), format!("crate::{}::types::{t}", spec.name)),
+                (Some(t), _) => (t.clone(), format!("{module}::types::{t}")),
                 (None, Some("string")) => ("String".into(), "::std::string::String".into()),
                 (None, Some("integer")) => ("Integer".into(), "i64".into()),
                 (None, Some("number")) => ("Number".into(), "f64".into()),

@@ -1,5 +1,12 @@
 //! Loads a YAML spec into JSON while remembering where each node came from, so that every
 //! convention error can name a file and a line. Shared by build.rs and the contract tooling.
+//!
+//! Hostile input is refused before anything recursive sees it: a first pass over the parser's
+//! events (which saphyr produces without recursion) reports syntax errors, anchors and aliases,
+//! and collections nested deeper than [`MAX_DEPTH`], each with its line. Only then is the text
+//! loaded into a tree and converted. So every [`Loaded`] value is at most [`MAX_DEPTH`] levels
+//! deep, which is what lets the checks in build/model.rs, build/normalize.rs and the contract
+//! tooling walk it recursively.
 
 use std::collections::BTreeMap;
 
@@ -42,11 +49,32 @@ pub fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// How deeply mappings and sequences may nest in a spec. A real spec needs about a dozen levels;
+/// the bound keeps every recursive walk over a spec (the loader's, the checks', typify's) far
+/// from the end of the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses `bytes` (the contents of `file`): they must be UTF-8 (an invalid byte is reported with
+/// its line and byte offset), then as [`load`].
+pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Loaded, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let line = bytes.iter().take(offset).filter(|b| **b == b'\n').count() + 1;
+        let byte = bytes.get(offset).copied().unwrap_or_default();
+        format!(
+            "{file}:{line}: not UTF-8: byte 0x{byte:02x} at byte offset {offset} (specs are UTF-8 text)"
+        )
+    })?;
+    load(file, text)
+}
+
 /// Parses `text` (the contents of `file`) as one YAML document.
 pub fn load(file: &str, text: &str) -> Result<Loaded, String> {
-    reject_anchors(file, text)?;
-    let docs = MarkedYaml::load_from_str(text)
-        .map_err(|e| format!("{file}:{}: not valid YAML: {}", e.marker().line(), e.info()))?;
+    prescan(file, text)?;
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| {
+        let line = error_line(text, e.marker().line(), e.info());
+        format!("{file}:{line}: not valid YAML: {}", e.info())
+    })?;
     let doc = match docs.as_slice() {
         [one] => one,
         [] => return Err(format!("{file}:1: the file is empty")),
@@ -129,27 +157,72 @@ fn scalar_to_json(s: &Scalar<'_>) -> Value {
     }
 }
 
-/// Anchors and aliases make a reader of the spec chase values elsewhere: refuse them (the loader
-/// would silently expand them).
-fn reject_anchors(file: &str, text: &str) -> Result<(), String> {
+/// The first pass over the parser's events, before the recursive loader runs: syntax errors,
+/// anchors and aliases (they make a reader of the spec chase values elsewhere, and the loader
+/// would silently expand them), and nesting deeper than [`MAX_DEPTH`].
+fn prescan(file: &str, text: &str) -> Result<(), String> {
     use saphyr_parser::{Event, Parser};
+    let mut depth = 0usize;
     for event in Parser::new_from_str(text) {
-        let Ok((event, span)) = event else {
-            return Ok(()); // syntax errors are reported by the loader, with their line
-        };
-        let anchored = match event {
+        let (event, span) = event.map_err(|e| {
+            let line = error_line(text, e.marker().line(), e.info());
+            format!("{file}:{line}: not valid YAML: {}", e.info())
+        })?;
+        let line = span.start.line();
+        let anchored = match &event {
             Event::Alias(_) => true,
             Event::Scalar(_, _, anchor, _)
             | Event::SequenceStart(anchor, _)
-            | Event::MappingStart(anchor, _) => anchor != 0,
+            | Event::MappingStart(anchor, _) => *anchor != 0,
             _ => false,
         };
         if anchored {
             return Err(format!(
-                "{file}:{}: YAML anchors and aliases are not allowed in specs (write the value out)",
-                span.start.line()
+                "{file}:{line}: YAML anchors and aliases are not allowed in specs (write the value out)"
             ));
+        }
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!(
+                        "{file}:{line}: mappings and sequences nest more than {MAX_DEPTH} levels deep here (a spec needs far fewer)"
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// The line to report for a saphyr error. saphyr marks two tab errors at the start of the
+/// construct being scanned rather than at the tab: a tab in the indentation of a line that
+/// follows a plain scalar (`summary: text` then a line starting with a tab) is marked at the
+/// scalar, and a block scalar whose content starts with a tab is marked at its `|`/`>` header.
+/// Those are moved to the tab's line; every other error keeps saphyr's line.
+fn error_line(text: &str, marked: usize, info: &str) -> usize {
+    let mut later = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+        .skip(marked);
+    let found = if info.contains("plain scalar") && info.contains("tab") {
+        // The first later line whose indentation holds a tab and that has content: blank and
+        // comment-only lines do not end the scalar.
+        later
+            .find(|(_, l)| {
+                let content = l.trim_start_matches([' ', '\t']);
+                l[..l.len() - content.len()].contains('\t')
+                    && !content.is_empty()
+                    && !content.starts_with('#')
+            })
+            .map(|(n, _)| n)
+    } else if info.contains("block scalar") && info.contains("tab") {
+        later.next().map(|(n, _)| n)
+    } else {
+        None
+    };
+    found.unwrap_or(marked)
 }

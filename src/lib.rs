@@ -74,3 +74,7 @@ pub mod mock;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+
+#[cfg(feature = "testkit")]
+#[doc(hidden)]
+pub mod testkit;

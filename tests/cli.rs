@@ -203,6 +203,8 @@ async fn record_replays_reads_against_a_stand_in_and_never_writes_secrets() {
             200,
             json!({"message": "ok", "data": {"id": "a_1", "name": "Bot", "description": format!("uses {KEY}"),
                 "created_at": "t", "updated_at": "t", "mood": "sunny",
+                // The key echoed as a member name, alone and inside a longer one.
+                KEY: true, format!("seen_{KEY}"): {KEY: KEY},
                 "knowledge_bases": [], "integrations": [], "channels": []}}),
         )
         .header("set-cookie", &format!("session={KEY}"))
@@ -277,6 +279,12 @@ async fn record_replays_reads_against_a_stand_in_and_never_writes_secrets() {
         "skip fixtures/bimpeai/conversations.messages.stream.json: streams are not recorded"
     ));
 
+    // Member names are redacted like values, in the file and in the difference lines.
+    assert!(
+        text.contains("DIFF fixtures/bimpeai/agents.retrieve.json (agents.retrieve 200): new field at /data: Additional properties are not allowed ('***', 'mood', 'seen_***' were unexpected)"),
+        "{text}"
+    );
+
     let recorded =
         std::fs::read_to_string(out.join("agents.retrieve.recorded.json")).expect("written");
     let v: serde_json::Value = serde_json::from_str(&recorded).expect("json");
@@ -284,6 +292,11 @@ async fn record_replays_reads_against_a_stand_in_and_never_writes_secrets() {
     assert_eq!(
         v["response"]["body"]["data"]["description"],
         json!("uses ***")
+    );
+    assert_eq!(v["response"]["body"]["data"]["***"], json!(true));
+    assert_eq!(
+        v["response"]["body"]["data"]["seen_***"],
+        json!({"***": "***"})
     );
     assert_eq!(
         v["response"]["headers"]["x-request-id"],
@@ -299,5 +312,9 @@ async fn record_replays_reads_against_a_stand_in_and_never_writes_secrets() {
         assert!(!body.contains(KEY), "a secret reached a fixture");
     }
     assert!(!text.contains(KEY), "a secret reached the report");
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains(KEY),
+        "a secret reached stderr"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -335,7 +335,8 @@ async fn sleeps_follow_retry_after_clamped() {
 #[tokio::test]
 async fn retry_after_as_an_http_date() {
     let s = setup().await;
-    let at = SystemTime::now() + Duration::from_secs(5);
+    // Measured from the clock the client reads, so the hint cannot come out above 5 s.
+    let at = agentwire::Clock::now(&*s.clock) + Duration::from_secs(5);
     s.mock.register(rate_limited(&[(
         "retry-after",
         &httpdate::fmt_http_date(at),

@@ -272,3 +272,274 @@ fn yaml_errors_and_aliases_name_the_line() {
     let err = yaml::load(FILE, "a: 1\na: 2\n").expect_err("duplicate key");
     assert!(err.contains(FILE), "{err}");
 }
+
+/// `GOOD` with `extra` appended, and the 1-based line `extra` starts on.
+fn good_with(extra: &str) -> (String, usize) {
+    (format!("{GOOD}{extra}"), GOOD.lines().count() + 1)
+}
+
+#[test]
+fn deep_block_nesting_is_refused_with_its_line_not_a_stack_overflow() {
+    // About 10 KB: an extension holding 5,000 nested block sequences. Loading it recursively
+    // overflowed the stack (an abort, no message) in build.rs and `spec lint`.
+    let (text, line) = good_with(&format!("x-deep:\n  {}leaf\n", "- ".repeat(5_000)));
+    assert!(text.len() > 10_000);
+    let err = check(&text).expect_err("too deep");
+    assert_eq!(
+        err,
+        vec![format!(
+            "{FILE}:{}: mappings and sequences nest more than {} levels deep here (a spec needs far fewer)",
+            line + 1,
+            yaml::MAX_DEPTH
+        )]
+    );
+}
+
+#[test]
+fn deep_flow_and_mapping_nesting_are_refused_too() {
+    let (text, line) = good_with(&format!(
+        "x-deep: {}1{}\n",
+        "[".repeat(200),
+        "]".repeat(200)
+    ));
+    let err = yaml::load(FILE, &text).expect_err("too deep");
+    assert!(
+        err.starts_with(&format!(
+            "{FILE}:{line}: mappings and sequences nest more than"
+        )),
+        "{err}"
+    );
+
+    let mut nested = String::from("x-deep:\n");
+    for depth in 1..=100 {
+        nested.push_str(&format!("{}k:\n", "  ".repeat(depth)));
+    }
+    let (text, line) = good_with(&nested);
+    let err = yaml::load(FILE, &text).expect_err("too deep");
+    // The root mapping is level 1; the mapping starting `j` lines below `x-deep:` is level
+    // `j + 1`, so level 65 starts 64 lines below it.
+    assert!(
+        err.starts_with(&format!(
+            "{FILE}:{}: mappings and sequences nest more than",
+            line + 64
+        )),
+        "{err}"
+    );
+
+    // Right at the bound is fine.
+    let (text, _) = good_with(&format!("x-deep: {}1{}\n", "[".repeat(62), "]".repeat(62)));
+    check(&text).expect("62 flow levels under the root mapping and x-deep are 63 + 1 = 64");
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_a_problem_with_its_line() {
+    let line = line_of(GOOD, "title: Test API");
+    let offset = GOOD.find("Test API").expect("present") + 4;
+    let mut bytes = GOOD.as_bytes().to_vec();
+    bytes[offset] = 0xff;
+    let err = yaml::load_bytes(FILE, &bytes).expect_err("not UTF-8");
+    assert_eq!(
+        err,
+        format!(
+            "{FILE}:{line}: not UTF-8: byte 0xff at byte offset {offset} (specs are UTF-8 text)"
+        )
+    );
+    yaml::load_bytes(FILE, GOOD.as_bytes()).expect("UTF-8 loads");
+}
+
+#[test]
+fn a_tab_in_the_indentation_after_a_plain_scalar_is_reported_on_its_own_line() {
+    // saphyr marks this error at the start of the scalar before the tab (`things.list`, one
+    // line up; further up when blank lines come between).
+    for between in ["", "\n", "\n   \n"] {
+        let text = GOOD.replacen(
+            "      operationId: things.list\n",
+            &format!("      operationId: things.list\n{between}\tsummary: List things.\n"),
+            1,
+        );
+        let err = check(&text).expect_err("tab indentation");
+        let line = line_of(&text, "\tsummary: List things.");
+        assert_eq!(
+            err,
+            vec![format!(
+                "{FILE}:{line}: not valid YAML: while scanning a plain scalar, found a tab"
+            )],
+            "with {between:?} between"
+        );
+    }
+    // A block scalar whose content starts with a tab: saphyr marks the `>-` line.
+    let text = GOOD.replacen(
+        "    description: Things.\n",
+        "    description: >-\n\tThings.\n",
+        1,
+    );
+    let err = check(&text).expect_err("tab content");
+    let line = line_of(&text, "\tThings.");
+    assert_eq!(
+        err,
+        vec![format!(
+            "{FILE}:{line}: not valid YAML: a block scalar content cannot start with a tab"
+        )]
+    );
+}
+
+#[test]
+fn tabs_after_a_plain_scalar_on_its_own_line_are_valid_yaml() {
+    // Trailing tabs, and a tab before a comment, are whitespace YAML allows.
+    let text = GOOD
+        .replacen("title: Test API\n", "title: Test API\t\n", 1)
+        .replacen(
+            "operationId: things.list\n",
+            "operationId: things.list\t# the list\n",
+            1,
+        );
+    let spec = check(&text).expect("valid");
+    assert_eq!(spec.title, "Test API");
+    assert_eq!(spec.ops[0].id, "things.list");
+}
+
+/// `GOOD` with more component schemas after `Thing`.
+fn with_schemas(extra: &str) -> String {
+    let anchor =
+        "        extra:\n          description: Anything the server adds; deliberately untyped.\n";
+    assert!(GOOD.ends_with(anchor));
+    format!("{GOOD}{extra}")
+}
+
+#[test]
+fn a_cycle_of_bare_references_is_refused_with_its_line() {
+    let text = with_schemas(
+        "    LoopB:\n      $ref: '#/components/schemas/LoopA'\n    LoopA:\n      $ref: '#/components/schemas/LoopB'\n",
+    );
+    let line = line_of(&text, "    LoopA:") + 1;
+    assert_eq!(
+        check(&text).expect_err("a cycle"),
+        vec![format!(
+            "{FILE}:{line}: schemas LoopA -> LoopB -> LoopA refer to one another with no object property or array item in between: they describe no finite value and have no Rust type (recursion must go through a property or `items`)"
+        )]
+    );
+
+    let text = with_schemas("    Ouroboros:\n      $ref: '#/components/schemas/Ouroboros'\n");
+    let line = line_of(&text, "    Ouroboros:") + 1;
+    assert_eq!(
+        check(&text).expect_err("a self-reference"),
+        vec![format!(
+            "{FILE}:{line}: schema Ouroboros is only a reference to itself: it describes no finite value and has no Rust type (recursion must go through an object property or array `items`)"
+        )]
+    );
+
+    // Through a union's alternatives: still the same place in a value.
+    let text = with_schemas(
+        "    Either:\n      oneOf:\n        - type: string\n        - $ref: '#/components/schemas/Either'\n",
+    );
+    let line = line_of(&text, "        - $ref: '#/components/schemas/Either'");
+    let errors = check(&text).expect_err("a cycle through oneOf");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "{FILE}:{line}: schema Either is only a reference to itself"
+        )),
+        "{errors:?}"
+    );
+
+    // A schema that only leads into a cycle is not itself reported; two cycles are two errors.
+    let text = with_schemas(
+        "    Lead:\n      $ref: '#/components/schemas/LoopA'\n    LoopA:\n      $ref: '#/components/schemas/LoopB'\n    LoopB:\n      $ref: '#/components/schemas/LoopA'\n    Solo:\n      $ref: '#/components/schemas/Solo'\n",
+    );
+    let errors = check(&text).expect_err("two cycles");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("schemas LoopA -> LoopB -> LoopA"),
+        "{errors:?}"
+    );
+    assert!(errors[1].contains("schema Solo is only"), "{errors:?}");
+}
+
+#[test]
+fn recursion_through_a_property_or_items_is_allowed() {
+    let text = with_schemas(
+        "    TreeNode:\n      type: object\n      properties:\n        children:\n          type: array\n          items:\n            $ref: '#/components/schemas/TreeNode'\n        parent:\n          $ref: '#/components/schemas/TreeNode'\n    Alias:\n      $ref: '#/components/schemas/TreeNode'\n",
+    );
+    let spec = check(&text).expect("recursion through a property is fine");
+    assert!(spec.schemas.contains(&"TreeNode".to_string()));
+}
+
+#[test]
+fn a_long_chain_of_references_is_checked_without_recursion() {
+    // 20,000 schemas, each a reference to the next, closing into one cycle.
+    let n = 20_000;
+    let mut extra = String::new();
+    for i in 0..n {
+        extra.push_str(&format!(
+            "    Link{i}:\n      $ref: '#/components/schemas/Link{}'\n",
+            (i + 1) % n
+        ));
+    }
+    let errors = check(&with_schemas(&extra)).expect_err("one long cycle");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("schemas Link0 -> Link1 -> "),
+        "{}",
+        &errors[0][..200]
+    );
+}
+
+/// `n` schemas `Hop0 -> Hop1 -> ... -> Hop<n-1> -> Thing`, each only a reference to the next.
+fn hops(n: usize) -> String {
+    let mut extra = String::new();
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "Thing".to_string()
+        } else {
+            format!("Hop{}", i + 1)
+        };
+        extra.push_str(&format!(
+            "    Hop{i}:\n      $ref: '#/components/schemas/{next}'\n"
+        ));
+    }
+    extra
+}
+
+#[test]
+fn a_chain_of_references_longer_than_the_bound_is_refused() {
+    assert_eq!(model::MAX_REFERENCE_CHAIN, 8);
+    check(&with_schemas(&hops(8))).expect("eight hops are fine");
+    let text = with_schemas(&hops(9));
+    let line = line_of(&text, "    Hop0:") + 1;
+    assert_eq!(
+        check(&text).expect_err("nine hops"),
+        vec![format!(
+            "{FILE}:{line}: schema Hop0 starts a chain of more than 8 schemas that stand for one another at the same place in a value (Hop0 -> Hop1 -> Hop2 -> Hop3 -> Hop4 -> Hop5 -> Hop6 -> Hop7 -> Hop8 -> Thing): shorten it"
+        )]
+    );
+    // 20,000 hops: one error (at the schema 9 hops from the end), found without recursion.
+    let text = with_schemas(&hops(20_000));
+    let errors = check(&text).expect_err("a very long chain");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let line = line_of(&text, "    Hop19991:") + 1;
+    assert!(
+        errors[0].starts_with(&format!("{FILE}:{line}: schema Hop19991 starts a chain")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_tab_anywhere_is_never_reported_before_its_line() {
+    // The class, not the two cases: a tab inserted at every place of the spec either parses or
+    // is reported on its own line or later (where saphyr notices what it did), never earlier.
+    for (at, _) in GOOD.char_indices() {
+        let text = format!("{}\t{}", &GOOD[..at], &GOOD[at..]);
+        let tab_line = GOOD[..at].matches('\n').count() + 1;
+        if let Err(e) = yaml::load(FILE, &text) {
+            let line: usize = e
+                .strip_prefix(&format!("{FILE}:"))
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no line in {e:?}"));
+            assert!(
+                line >= tab_line,
+                "a tab on line {tab_line} reported on line {line}: {e}"
+            );
+        }
+    }
+}

@@ -272,12 +272,12 @@ async fn record(args: RecordArgs) -> Result<bool, String> {
         let body = answer.body.clone();
         let diffs = contract.differences(&fixture.operation, status, body.as_ref());
         for d in &diffs {
-            say!(
+            // Computed from the redacted answer; redacted again, so no line can carry a secret.
+            let line = format!(
                 "DIFF {} ({} {}): {d}",
-                fixture.file,
-                fixture.operation,
-                status
+                fixture.file, fixture.operation, status
             );
+            say!("{}", recorder.redact(&line));
         }
         differences += diffs.len();
         let stem = Path::new(&fixture.file)

@@ -17,10 +17,37 @@ use crate::sse::SseDecoder;
 /// Decodes a value as a named model and encodes it again (generated per platform).
 type RoundTrip = fn(&str, &Value) -> Option<Result<Value, String>>;
 
+/// How many levels of arrays and objects the checks follow into a value. serde_json's parser
+/// refuses deeper documents, so only a value built in code can be deeper: it is reported (rule
+/// `depth`) instead of followed. With the spec's bounds (nesting, reference chains) this keeps
+/// the validator, the round trip and the comparison well inside a 2 MiB thread stack.
+pub const MAX_VALUE_DEPTH: usize = 128;
+
+/// Whether `value` nests arrays and objects more than [`MAX_VALUE_DEPTH`] levels deep
+/// (iterative, so it is safe on any value).
+fn too_deep(value: &Value) -> bool {
+    let mut todo = vec![(value, 0usize)];
+    while let Some((v, depth)) = todo.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > MAX_VALUE_DEPTH {
+            return true;
+        }
+        todo.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
 fn roundtrip_for(platform: &str) -> Option<RoundTrip> {
     match platform {
         #[cfg(feature = "bimpeai")]
         "bimpeai" => Some(crate::bimpeai::roundtrip),
+        // A test fragment (`testkit::<name>`, internal feature `testkit`).
+        #[cfg(feature = "testkit")]
+        fragment if fragment.starts_with("testkit::") => crate::testkit::roundtrip(fragment),
         _ => None,
     }
 }
@@ -33,7 +60,8 @@ pub struct Failure {
     /// Where in the fixture, as a JSON pointer (`/response/body/data/0/status`).
     pub pointer: String,
     /// The rule: a JSON Schema keyword (`enum`, `required`, `type`, `additionalProperties`) or a
-    /// contract rule (`operation`, `path`, `parameter`, `status`, `roundtrip`, `event`, `coverage`).
+    /// contract rule (`operation`, `path`, `parameter`, `status`, `roundtrip`, `event`, `coverage`,
+    /// `depth`, `name`), or why the file is not a fixture (`utf-8`, `json`, `response`, `header`).
     pub rule: String,
     /// What is wrong.
     pub message: String,
@@ -41,12 +69,73 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} [{}] {}",
-            self.fixture, self.pointer, self.rule, self.message
-        )
+        if self.pointer.is_empty() {
+            write!(f, "{}: [{}] {}", self.fixture, self.rule, self.message)
+        } else {
+            write!(
+                f,
+                "{}: {} [{}] {}",
+                self.fixture, self.pointer, self.rule, self.message
+            )
+        }
     }
+}
+
+/// Whether `part` is one part of a fixture's case (`page2`, `not_found`, `limit=2`): lower-case
+/// ASCII letters, digits, `_`, `-` and `=`.
+fn is_case_part(part: &str) -> bool {
+    !part.is_empty()
+        && part.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'=')
+        })
+}
+
+/// Why a fixture file's name does not fit its operation, if it does not: the name must be
+/// `<operation>.json` or `<operation>.<case>.json`, the case made of [`is_case_part`]s separated
+/// by dots (`agents.list.page2.json`, and `agents.list.page2.recorded.json` as `contract record`
+/// writes it). Fixtures not read from a `.json` file (registered in code) have no name to check.
+fn name_problem(file: &str, operation: &str) -> Option<String> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let stem = name.strip_suffix(".json")?;
+    let fits = match stem.strip_prefix(operation) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('.')
+            .is_some_and(|case| case.split('.').all(is_case_part)),
+        None => false,
+    };
+    (!fits).then(|| {
+        format!(
+            "the file name must be `{operation}.json` or `{operation}.<case>.json` (its fixture's operation, then a case of lower-case letters, digits, `_`, `-` and `=`, dots between parts), not `{name}`"
+        )
+    })
+}
+
+/// Fixture files whose names are equal but for case (`Agents.Retrieve.json` beside
+/// `agents.retrieve.json`): on a case-insensitive file system they are one file. Each name after
+/// the first of its group is reported.
+pub(crate) fn case_collisions(files: &[&str]) -> Vec<Failure> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut sorted = files.to_vec();
+    sorted.sort_unstable();
+    for file in sorted {
+        let name = file.rsplit('/').next().unwrap_or(file);
+        match seen.get(&name.to_lowercase()) {
+            Some(first) => failures.push(Failure {
+                fixture: file.to_string(),
+                pointer: String::new(),
+                rule: "name".into(),
+                message: format!(
+                    "its name equals `{first}` but for case: on a case-insensitive file system they are one file"
+                ),
+            }),
+            None => {
+                seen.insert(name.to_lowercase(), name);
+            }
+        }
+    }
+    failures
 }
 
 /// The result of checking one platform.
@@ -150,12 +239,16 @@ impl Sink<'_> {
 impl Contract {
     /// Reads a spec's text (`file` names it in messages). Fails with every convention error.
     pub fn new(platform: &str, file: &str, text: &str) -> Result<Contract, String> {
-        let loaded = yaml::load(file, text)?;
+        Contract::from_loaded(platform, yaml::load(file, text)?)
+    }
+
+    fn from_loaded(platform: &str, loaded: yaml::Loaded) -> Result<Contract, String> {
+        let file = loaded.file.clone();
         let spec = model::read(&loaded).map_err(|errors| errors.join("\n"))?;
         let defs = schema::defs(&loaded.value);
         Ok(Contract {
             platform: platform.to_string(),
-            file: file.to_string(),
+            file,
             value: loaded.value.clone(),
             loaded,
             spec,
@@ -167,8 +260,8 @@ impl Contract {
     /// Reads `openapi/<platform>.yaml` under `root`.
     pub fn from_dir(root: &Path, platform: &str) -> Result<Contract, String> {
         let rel = format!("openapi/{platform}.yaml");
-        let text = std::fs::read_to_string(root.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
-        Contract::new(platform, &rel, &text)
+        let bytes = std::fs::read(root.join(&rel)).map_err(|e| format!("{rel}: {e}"))?;
+        Contract::from_loaded(platform, yaml::load_bytes(&rel, &bytes)?)
     }
 
     /// Checks every fixture and the coverage of every operation.
@@ -212,6 +305,9 @@ impl Contract {
             fixture: &f.file,
             failures: Vec::new(),
         };
+        if let Some(problem) = name_problem(&f.file, &f.operation) {
+            sink.fail("/operation", "name", problem);
+        }
         let Some(op) = self.spec.ops.iter().find(|o| o.id == f.operation) else {
             sink.fail(
                 "/operation",
@@ -356,6 +452,11 @@ impl Contract {
     }
 
     fn check_answer(&self, op: &Op, pointer: &str, answer: &FixtureResponse, sink: &mut Sink) {
+        if let Some(body) = answer.body.as_ref().filter(|b| too_deep(b)) {
+            // Before anything copies or follows it.
+            self.validate(&Value::Bool(true), body, &format!("{pointer}/body"), sink);
+            return;
+        }
         let Some(response) = self.declared_response(op, answer.status) else {
             sink.fail(
                 format!("{pointer}/status"),
@@ -518,6 +619,22 @@ impl Contract {
                 message: format!("the spec has no operation {operation}"),
             }];
         };
+        if let Some(body) = body.filter(|b| too_deep(b)) {
+            let mut sink = Sink {
+                fixture: "",
+                failures: Vec::new(),
+            };
+            self.validate(&Value::Bool(true), body, "", &mut sink);
+            return sink
+                .failures
+                .into_iter()
+                .map(|f| Difference {
+                    pointer: f.pointer,
+                    kind: f.rule,
+                    message: f.message,
+                })
+                .collect();
+        }
         let answer = FixtureResponse {
             status,
             headers: BTreeMap::new(),
@@ -589,6 +706,16 @@ impl Contract {
     }
 
     fn validate(&self, schema: &Value, instance: &Value, base: &str, sink: &mut Sink) {
+        if too_deep(instance) {
+            sink.fail(
+                base,
+                "depth",
+                format!(
+                    "the value nests arrays and objects more than {MAX_VALUE_DEPTH} levels deep; the checks do not follow it"
+                ),
+            );
+            return;
+        }
         let doc = schema::document(schema::convert(schema), &self.defs);
         let validator = match jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
@@ -639,6 +766,9 @@ impl Contract {
         let Some(roundtrip) = self.roundtrip else {
             return;
         };
+        if too_deep(value) {
+            return; // reported by `validate`, which every checked value goes through
+        }
         match roundtrip(name, value) {
             None => {}
             Some(Err(e)) => sink.fail(
@@ -647,7 +777,7 @@ impl Contract {
                 format!("does not decode as {name}: {e}"),
             ),
             Some(Ok(again)) => {
-                if let Some((at, what)) = difference(value, &again, "") {
+                if let Some((at, what)) = difference(value, &again, "", 0) {
                     sink.fail(
                         format!("{pointer}{at}"),
                         "roundtrip",
@@ -668,8 +798,19 @@ fn ref_name(schema: &Value) -> Option<&str> {
 
 /// The first place where `actual` (decoded and encoded again) lost what `expected` said. Null
 /// and absent are equal, an absent list equals `[]`, and a list may have dropped non-object
-/// placeholders.
-fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, String)> {
+/// placeholders. `depth` is how deep `at` is: it follows no more than [`MAX_VALUE_DEPTH`] levels.
+fn difference(
+    expected: &Value,
+    actual: &Value,
+    at: &str,
+    depth: usize,
+) -> Option<(String, String)> {
+    if depth > MAX_VALUE_DEPTH && (expected.is_array() || expected.is_object()) {
+        return Some((
+            at.to_string(),
+            format!("nested more than {MAX_VALUE_DEPTH} levels deep; not compared"),
+        ));
+    }
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             for (k, ev) in e {
@@ -678,7 +819,7 @@ fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, Str
                     None if ev.is_null() || ev.as_array().is_some_and(Vec::is_empty) => {}
                     None => return Some((p, "the field is dropped".into())),
                     Some(av) => {
-                        if let Some(d) = difference(ev, av, &p) {
+                        if let Some(d) = difference(ev, av, &p, depth + 1) {
                             return Some(d);
                         }
                     }
@@ -701,7 +842,7 @@ fn difference(expected: &Value, actual: &Value, at: &str) -> Option<(String, Str
             kept.iter()
                 .zip(a)
                 .enumerate()
-                .find_map(|(i, (ev, av))| difference(ev, av, &format!("{at}/{i}")))
+                .find_map(|(i, (ev, av))| difference(ev, av, &format!("{at}/{i}"), depth + 1))
         }
         (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => None,
         (Value::Array(e), Value::Null) if e.is_empty() => None,

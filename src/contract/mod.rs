@@ -26,12 +26,12 @@ mod check;
 mod record;
 pub mod schema;
 
-pub use check::{Contract, Difference, Failure, Report};
+pub use check::{Contract, Difference, Failure, MAX_VALUE_DEPTH, Report};
 pub use record::{Recorded, Recorder};
 
 use std::path::Path;
 
-use crate::mock::Fixture;
+use crate::mock::{Fixture, FixtureError};
 
 /// The platforms compiled into this build.
 #[allow(clippy::vec_init_then_push, reason = "one push per platform feature")]
@@ -42,17 +42,52 @@ pub fn platforms() -> Vec<&'static str> {
     names
 }
 
-/// Reads `openapi/<platform>.yaml` and `fixtures/<platform>/*.json` under `root`, and checks them.
+/// Reads `openapi/<platform>.yaml` and `fixtures/<platform>/*.json` under `root`, and checks
+/// them: every fixture against the spec (see [`Contract::check`]), and the files themselves. A
+/// file that is not a fixture (not UTF-8, not JSON, a header the HTTP wire cannot carry) is a
+/// failure naming the file and the place, as are two file names equal but for case (one file on
+/// a case-insensitive file system).
 pub fn check_dir(root: &Path, platform: &str) -> Result<Report, String> {
     let contract = Contract::from_dir(root, platform)?;
-    let fixtures = read_fixtures(root, platform)?;
-    Ok(contract.check(&fixtures))
+    let files = fixture_files(root, platform)?;
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let mut failures = check::case_collisions(&names);
+    let count = files.len();
+    let mut fixtures = Vec::with_capacity(count);
+    for (_, parsed) in files {
+        match parsed {
+            Ok(f) => fixtures.push(f),
+            Err(e) => failures.push(Failure {
+                fixture: e.file,
+                pointer: e.pointer,
+                rule: e.rule,
+                message: e.message,
+            }),
+        }
+    }
+    let mut report = contract.check(&fixtures);
+    report.fixtures = count;
+    failures.append(&mut report.failures);
+    report.failures = failures;
+    Ok(report)
 }
 
-/// The fixtures of a platform under `root`, sorted by file name.
+/// The fixtures of a platform under `root`, sorted by file name; the first file that is not a
+/// fixture is the error.
 pub fn read_fixtures(root: &Path, platform: &str) -> Result<Vec<Fixture>, String> {
+    fixture_files(root, platform)?
+        .into_iter()
+        .map(|(_, parsed)| parsed.map_err(String::from))
+        .collect()
+}
+
+/// One fixture file: its name as in messages (`fixtures/bimpeai/agents.list.json`), parsed.
+type FixtureFile = (String, Result<Fixture, FixtureError>);
+
+/// Every `fixtures/<platform>/*.json` under `root`, sorted, each parsed from its bytes.
+fn fixture_files(root: &Path, platform: &str) -> Result<Vec<FixtureFile>, String> {
     let paths = files(&root.join("fixtures").join(platform), &["json"])?;
-    let mut fixtures = Vec::with_capacity(paths.len());
+    let mut out = Vec::with_capacity(paths.len());
     for path in paths {
         let name = format!(
             "fixtures/{platform}/{}",
@@ -60,10 +95,11 @@ pub fn read_fixtures(root: &Path, platform: &str) -> Result<Vec<Fixture>, String
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
-        fixtures.push(Fixture::parse(&name, &text)?);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
+        let parsed = Fixture::parse_bytes(&name, &bytes);
+        out.push((name, parsed));
     }
-    Ok(fixtures)
+    Ok(out)
 }
 
 /// Checks the conventions of every `openapi/*.yaml` under `root`; the problems, each starting
@@ -78,8 +114,8 @@ pub fn lint_dir(root: &Path) -> Result<Vec<String>, String> {
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
-        match yaml::load(&rel, &text) {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{rel}: {e}"))?;
+        match yaml::load_bytes(&rel, &bytes) {
             Ok(loaded) => {
                 if let Err(errors) = model::read(&loaded) {
                     problems.extend(errors);

@@ -1,6 +1,9 @@
 //! Replays fixtures' requests against a live API (`agentwire contract record`): the one request
 //! path sends them with the configured credentials, and the answers come back with every secret
-//! replaced by `***` — in headers and in bodies — before anything is written.
+//! replaced by `***` before anything is written or compared: in header values, in body values
+//! and member names (a server may echo a key as a key), in text bodies and transport errors. A
+//! difference computed from a [`Recorded`] answer therefore cannot carry a secret either, and
+//! [`Recorder::redact`] is there for anything else a caller prints.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -71,14 +74,26 @@ impl Recorder {
             };
         }
         let core = builder.build_core(platform).map_err(|e| e.to_string())?;
-        Ok(Recorder {
-            core,
-            secrets: credentials
-                .iter()
-                .map(|(_, v)| v.clone())
-                .filter(|v| v.len() >= 4)
-                .collect(),
-        })
+        // Each secret as sent, and percent-encoded as it would appear echoed in a URL; longest
+        // first, so that a secret containing another is replaced whole.
+        let mut secrets: Vec<String> = Vec::new();
+        for (_, value) in credentials.iter().filter(|(_, v)| v.len() >= 4) {
+            let encoded =
+                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string();
+            for form in [value.clone(), encoded] {
+                if !secrets.contains(&form) {
+                    secrets.push(form);
+                }
+            }
+        }
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Ok(Recorder { core, secrets })
+    }
+
+    /// `text` with every secret this recorder sends replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        self.scrub(text)
     }
 
     /// Sends `fixture`'s request for `op` and returns the redacted answer.
@@ -147,12 +162,68 @@ impl Recorder {
         })
     }
 
+    /// Redacts string values and member names. (Recursive: the value comes from serde_json's
+    /// parser, at most 128 levels deep.)
     fn scrub_json(&self, value: &mut Value) {
         match value {
             Value::String(s) => *s = self.scrub(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
-            Value::Object(map) => map.values_mut().for_each(|v| self.scrub_json(v)),
+            Value::Object(map) => {
+                let mut renamed = Vec::new();
+                for (name, mut member) in std::mem::take(map) {
+                    self.scrub_json(&mut member);
+                    let redacted = self.scrub(&name);
+                    if redacted == name {
+                        map.insert(name, member);
+                    } else {
+                        renamed.push((redacted, member));
+                    }
+                }
+                // A redacted name never replaces another member: `***` beside a literal `***`
+                // becomes `****`.
+                for (mut name, member) in renamed {
+                    while map.contains_key(&name) {
+                        name.push('*');
+                    }
+                    map.insert(name, member);
+                }
+            }
             _ => {}
         }
+    }
+}
+
+#[cfg(all(test, feature = "bimpeai"))]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_values_and_encoded_forms_are_redacted_without_losing_a_member() {
+        let key = "sk+live/42";
+        let recorder = Recorder::new(
+            &crate::bimpeai::PLATFORM,
+            "http://127.0.0.1:9",
+            &[("api_key", key.to_string())],
+        )
+        .expect("a recorder");
+        let mut body = json!({
+            "***": "literal",
+            key: {"nested": [key, format!("pre {key} post")]},
+            format!("x_{key}"): 1,
+        });
+        recorder.scrub_json(&mut body);
+        assert_eq!(
+            body,
+            json!({
+                "***": "literal",
+                "****": {"nested": ["***", "pre *** post"]},
+                "x_***": 1,
+            })
+        );
+        assert_eq!(
+            recorder.redact("GET /echo?key=sk%2Blive%2F42 and sk+live/42"),
+            "GET /echo?key=*** and ***"
+        );
     }
 }

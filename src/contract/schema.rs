@@ -37,8 +37,21 @@ pub fn document(schema: Value, defs: &Value) -> Value {
     Value::Object(doc)
 }
 
+/// How deeply [`convert`] follows nested schemas. A spec read by the contract tooling nests at
+/// most 64 levels (build/yaml.rs refuses deeper ones); a schema built in code that nests deeper
+/// is cut there: the deeper part becomes `false`, which no value satisfies.
+pub const MAX_SCHEMA_DEPTH: usize = 128;
+
 /// Converts one OpenAPI 3.0 schema object.
 pub fn convert(schema: &Value) -> Value {
+    convert_at(schema, 0)
+}
+
+fn convert_at(schema: &Value, depth: usize) -> Value {
+    if depth > MAX_SCHEMA_DEPTH {
+        return Value::Bool(false);
+    }
+    let convert = |s: &Value| convert_at(s, depth + 1);
     let Some(obj) = schema.as_object() else {
         return schema.clone();
     };
@@ -77,7 +90,7 @@ pub fn convert(schema: &Value) -> Value {
             "oneOf" | "anyOf" | "allOf" => {
                 let alts = value
                     .as_array()
-                    .map(|a| a.iter().map(convert).collect::<Vec<_>>())
+                    .map(|a| a.iter().map(&convert).collect::<Vec<_>>())
                     .unwrap_or_default();
                 out.insert(key.clone(), Value::Array(alts));
             }
@@ -130,5 +143,29 @@ mod tests {
             c["properties"]["rules"]["items"]["anyOf"][1],
             json!({"not": {"type": "object"}})
         );
+    }
+
+    #[test]
+    fn a_schema_nested_deeper_than_the_bound_is_cut_not_followed() {
+        // 100,000 levels of `items`: recursion all the way down would overflow the stack.
+        // Built by moving values (`json!` would copy `s`, recursing as deep as it goes).
+        let mut s = json!({"type": "string"});
+        for _ in 0..100_000 {
+            let mut outer = json!({"type": "array"});
+            outer["items"] = s;
+            s = outer;
+        }
+        let mut c = &convert(&s);
+        let mut levels = 0;
+        while let Some(items) = c.get("items") {
+            c = items;
+            levels += 1;
+        }
+        assert_eq!(levels, MAX_SCHEMA_DEPTH + 1);
+        assert_eq!(c, &Value::Bool(false));
+        // Dropping a deep `Value` recurses too: take it apart from the top.
+        while let Some(inner) = s.get_mut("items").map(Value::take) {
+            s = inner;
+        }
     }
 }

@@ -140,12 +140,124 @@ impl FixtureResponse {
     }
 }
 
+/// Why a fixture file is not a fixture: the file, where in it, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FixtureError {
+    /// The file, as given to [`Fixture::parse_bytes`].
+    pub file: String,
+    /// Where in the file, as a JSON pointer (`/response/headers/x-request-id`); empty for the
+    /// file as a whole (bytes that are not UTF-8, text that is not JSON).
+    pub pointer: String,
+    /// The rule: `utf-8`, `json` (not JSON, or not the fixture format), `response` (no answer)
+    /// or `header` (a header the HTTP wire cannot carry).
+    pub rule: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.pointer.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.pointer, self.message)
+        }
+    }
+}
+
+impl std::error::Error for FixtureError {}
+
+impl From<FixtureError> for String {
+    fn from(e: FixtureError) -> String {
+        e.to_string()
+    }
+}
+
+/// Escapes one JSON-pointer token (RFC 6901).
+fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Why a header cannot go on the HTTP wire as written, if it cannot: a name that is not an
+/// RFC 9110 token, or a value holding a control character other than a tab (CR or LF would end
+/// the header; the mock's HTTP library refuses the header instead).
+fn header_problem(name: &str, value: &str) -> Option<String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Some(format!("{name:?} is not a valid HTTP header name"));
+    }
+    if value.contains(['\r', '\n']) {
+        return Some(format!(
+            "the value of header `{name}` holds a line break (CR or LF), which no HTTP header value can"
+        ));
+    }
+    value
+        .chars()
+        .find(|c| (c.is_ascii_control() && *c != '\t') || *c == '\u{7f}')
+        .map(|c| {
+            format!(
+                "the value of header `{name}` holds the control character U+{:04X}, which no HTTP header value can",
+                u32::from(c)
+            )
+        })
+}
+
 impl Fixture {
-    /// Parses one fixture file's text.
+    /// Parses one fixture file's text; the error as a line (`file: pointer: message`). See
+    /// [`Fixture::parse_bytes`].
     pub fn parse(file: &str, json: &str) -> Result<Fixture, String> {
-        let mut f: Fixture = serde_json::from_str(json).map_err(|e| format!("{file}: {e}"))?;
+        Self::parse_bytes(file, json.as_bytes()).map_err(String::from)
+    }
+
+    /// Parses one fixture file's bytes (`file` names it in errors). They must be UTF-8 (an
+    /// invalid byte is reported with its byte offset and line), JSON in the fixture format, with
+    /// at least one answer and only headers the HTTP wire can carry (the header's JSON pointer
+    /// is reported).
+    pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Fixture, FixtureError> {
+        let error = |pointer: String, rule: &str, message: String| FixtureError {
+            file: file.to_owned(),
+            pointer,
+            rule: rule.to_owned(),
+            message,
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            let line = bytes.iter().take(offset).filter(|b| **b == b'\n').count() + 1;
+            let byte = bytes.get(offset).copied().unwrap_or_default();
+            error(
+                String::new(),
+                "utf-8",
+                format!("not UTF-8: byte 0x{byte:02x} at byte offset {offset} (line {line})"),
+            )
+        })?;
+        let mut f: Fixture =
+            serde_json::from_str(text).map_err(|e| error(String::new(), "json", e.to_string()))?;
         if f.response.is_none() && f.responses.is_empty() {
-            return Err(format!("{file}: a fixture needs `response` or `responses`"));
+            return Err(error(
+                String::new(),
+                "response",
+                "a fixture needs `response` or `responses`".into(),
+            ));
+        }
+        let mut headers: Vec<(String, &BTreeMap<String, String>)> =
+            vec![("/request/headers".into(), &f.request.headers)];
+        if let Some(r) = &f.response {
+            headers.push(("/response/headers".into(), &r.headers));
+        }
+        for (i, r) in f.responses.iter().enumerate() {
+            headers.push((format!("/responses/{i}/headers"), &r.headers));
+        }
+        for (at, map) in headers {
+            for (name, value) in map {
+                if let Some(problem) = header_problem(name, value) {
+                    return Err(error(
+                        format!("{at}/{}", pointer_token(name)),
+                        "header",
+                        problem,
+                    ));
+                }
+            }
         }
         f.file = file.to_owned();
         Ok(f)

@@ -38,7 +38,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-pub use fixture::{Fixture, FixtureRequest, FixtureResponse, SseBody};
+pub use fixture::{Fixture, FixtureError, FixtureRequest, FixtureResponse, SseBody};
 
 use crate::runtime::operation::{Operation, Platform, match_template};
 
@@ -119,16 +119,20 @@ pub enum MockError {
     Bind(#[from] std::io::Error),
 }
 
-/// The fixtures compiled in for a platform (empty without the `mock` feature's build).
+/// The fixtures compiled in for a platform (empty without the `mock` feature's build). They are
+/// embedded as bytes and parsed here, so a broken file (not UTF-8, not JSON, a header the wire
+/// cannot carry) is a [`MockError::Fixture`] naming the file and the place, not a build failure.
 pub fn embedded_fixtures(platform: &Platform) -> Result<Vec<Fixture>, MockError> {
-    let files: &[(&str, &str)] = match platform.name {
+    let files: &[(&str, &[u8])] = match platform.name {
         #[cfg(feature = "bimpeai")]
         "bimpeai" => crate::bimpeai::fixtures::FIXTURES,
         _ => &[],
     };
     files
         .iter()
-        .map(|(file, json)| Fixture::parse(file, json).map_err(MockError::Fixture))
+        .map(|(file, bytes)| {
+            Fixture::parse_bytes(file, bytes).map_err(|e| MockError::Fixture(e.to_string()))
+        })
         .collect()
 }
 
