@@ -143,7 +143,13 @@ fn generate(manifest: &Path, rel: &str, module: &str) -> Result<String, Vec<Stri
             )]);
         }
     }
-    let models = patch::models(generator.get_type_space().to_stream())
+    let builders: std::collections::BTreeSet<String> = spec
+        .ops
+        .iter()
+        .filter_map(|op| op.body.as_ref())
+        .filter_map(|b| b.type_name.strip_prefix("types::").map(str::to_owned))
+        .collect();
+    let models = patch::models(generator.get_type_space().to_stream(), &builders)
         .map_err(|e| vec![format!("{rel}: {e}")])?;
 
     let enums = spec.enums.iter().map(emit::open_enum);

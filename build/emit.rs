@@ -467,8 +467,6 @@ pub fn wrappers(spec: &Spec) -> TokenStream {
         pub mod requests {
             #[allow(unused_imports)]
             use super::{types, OPERATIONS};
-            #[allow(unused_imports)]
-            use crate::runtime::options::call_options;
 
             #(#items)*
         }
@@ -578,7 +576,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
                 setters.push(quote! {
                     #[doc = #sdoc]
                     pub fn #f(mut self, value: #arg) -> Self {
-                        self.#f = #conv;
+                        self.params.#f = #conv;
                         self
                     }
                 });
@@ -588,7 +586,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
                 setters.push(quote! {
                     #[doc = #sdoc]
                     pub fn #f(mut self, value: #arg) -> Self {
-                        self.#f = Some(#conv);
+                        self.params.#f = Some(#conv);
                         self
                     }
                 });
@@ -597,7 +595,6 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     }
     let mut generics = quote!();
     let mut where_clause = quote!();
-    let mut body_to_req = quote!();
     if let Some(b) = &op.body {
         let bt = ty(&b.type_name);
         fields.push(
@@ -615,17 +612,11 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
                 /// The request body.
                 pub fn body<B>(mut self, body: B) -> Self
                 where B: ::std::convert::TryInto<#bt>, B::Error: ::std::fmt::Display {
-                    self.body = Some(body.try_into().map_err(|e| e.to_string()));
+                    self.params.body = Some(body.try_into().map_err(|e| e.to_string()));
                     self
                 }
             });
         }
-        body_to_req = quote! {
-            if let Some(body) = &self.body {
-                let body = body.as_ref().map_err(|e| crate::Error::invalid_input(format!("invalid request body: {e}")))?;
-                req = req.json(body)?;
-            }
-        };
     }
 
     // The path, each parameter percent-encoded and checked.
@@ -653,110 +644,72 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         .query
         .iter()
         .map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
-
-    // (what send() resolves to, the kind the entry point decodes with, whether the kind's output
-    // is a `Response` that send() unwraps)
-    let (ret, kind, wrapped) = match (&op.result, &op.item_type) {
-        (_, Some(item)) => {
-            let it = ty(item);
-            (
-                quote!(crate::Page<#it, #meta>),
-                quote!(crate::runtime::call::Paged<#it, #meta>),
-                false,
-            )
-        }
-        (Shape::Empty, None) => (quote!(()), quote!(crate::runtime::call::Empty), true),
-        (Shape::Type(t), None) => {
-            let t = ty(t);
-            (quote!(#t), quote!(crate::runtime::call::Json<#t>), true)
-        }
-        (Shape::Stream, None) => unreachable!("streams are hand-written"),
-    };
-    let call = quote!(crate::runtime::call::call::<#kind>(self.core.clone(), &OPERATIONS[#index], self.request()));
-    let (send_body, with_response) = if wrapped {
-        (
-            quote! {
-                let call = #call;
-                async move { call.await.map(crate::Response::into_inner) }
-            },
-            Some(quote! {
-                /// Sends the request; the result with its HTTP status, headers and request id.
-                pub fn send_with_response(self) -> impl ::std::future::Future<Output = crate::Result<crate::Response<#ret>>> + Send + 'static {
-                    #call
-                }
-            }),
-        )
-    } else {
-        (call.clone(), None)
-    };
-    let paginate = op.item_type.as_ref().map(|item| {
-        let it = ty(item);
+    let body_fill = op.body.as_ref().map(|_| {
         quote! {
-            /// Walks every page of the list, fetching each when asked for (see [`crate::Paginator`]).
-            pub fn paginate(self) -> crate::Paginator<#it, #meta> {
-                crate::Paginator::new(self.core.clone(), &OPERATIONS[#index], self.request())
+            if let Some(body) = &self.body {
+                let body = body.as_ref().map_err(|e| crate::runtime::call::body_error(e))?;
+                req.set_json(body)?;
             }
         }
     });
+
+    // The response kind decides what send() resolves to (see runtime/call.rs).
+    let kind = match (&op.result, &op.item_type) {
+        (_, Some(item)) => {
+            let it = ty(item);
+            quote!(crate::kind::Paged<#it, #meta>)
+        }
+        (Shape::Empty, None) => quote!(crate::kind::Empty),
+        (Shape::Type(t), None) => {
+            let t = ty(t);
+            quote!(crate::kind::Json<#t>)
+        }
+        (Shape::Stream, None) => unreachable!("streams are hand-written"),
+    };
     let _ = spec;
+    let params = format_ident!("{}Params", builder);
     let builder_doc = format!(
-        "The request builder of `{}` ({} {}).",
+        "The request builder of `{}` (`{} {}`): a [`crate::Call`] whose response kind says what `send()` resolves to.",
         op.id, op.method, op.path
     );
+    let params_doc = format!("The parameters of `{}` (internal).", op.id);
     let method = quote! {
         #[doc = #doc]
         pub fn #method_name #generics (&self, #(#args),*) -> #builder #where_clause {
-            #builder {
-                core: self.core.clone(),
-                options: crate::CallOptions::default(),
-                #(#inits,)*
-            }
+            crate::Call::new(self.core.clone(), &OPERATIONS[#index], #params { #(#inits,)* })
         }
     };
+    let setters_impl = (!setters.is_empty()).then(|| {
+        quote! {
+            impl #builder {
+                #(#setters)*
+            }
+        }
+    });
     let builder_item = quote! {
-        #[doc = #builder_doc]
-        #[must_use = "a request does nothing until it is sent"]
-        pub struct #builder {
-            core: ::std::sync::Arc<crate::runtime::config::ClientCore>,
-            options: crate::CallOptions,
+        #[doc = #params_doc]
+        #[doc(hidden)]
+        pub struct #params {
             #(#fields,)*
         }
 
-        impl ::std::fmt::Debug for #builder {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct(stringify!(#builder)).finish_non_exhaustive()
+        impl crate::__private::Params for #params {
+            fn path(&self) -> crate::Result<::std::string::String> {
+                Ok(#path_expr)
             }
-        }
 
-        impl #builder {
-            #(#setters)*
-
-            call_options!();
-
-            fn request(&self) -> crate::Result<crate::runtime::call::Request> {
-                #[allow(unused_mut)]
-                let mut req = crate::runtime::call::Request::new(&OPERATIONS[#index], #path_expr, self.options.clone());
+            #[allow(unused_variables)]
+            fn fill(&self, req: &mut crate::__private::Request) -> crate::Result<()> {
                 #(#query_pushes)*
-                #body_to_req
-                Ok(req)
-            }
-
-            /// Sends the request. Awaiting the builder itself does the same.
-            pub fn send(self) -> impl ::std::future::Future<Output = crate::Result<#ret>> + Send + 'static {
-                #send_body
-            }
-
-            #with_response
-            #paginate
-        }
-
-        impl ::std::future::IntoFuture for #builder {
-            type Output = crate::Result<#ret>;
-            type IntoFuture = crate::BoxFuture<'static, crate::Result<#ret>>;
-            fn into_future(self) -> Self::IntoFuture {
-                ::std::boxed::Box::pin(self.send())
+                #body_fill
+                Ok(())
             }
         }
+
+        #[doc = #builder_doc]
+        pub type #builder = crate::Call<#kind, #params>;
+
+        #setters_impl
     };
     (method, builder_item)
 }

@@ -44,6 +44,7 @@
 
 mod runtime;
 
+pub use runtime::call::Call;
 pub use runtime::config::{
     BoxFuture, ClientBuilder, Clock, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER,
@@ -57,7 +58,26 @@ pub use runtime::operation::{
     Auth, Credential, Envelope, ErrorFormat, Host, Method, Operation, PageKind, PageStyle,
     Platform, StreamSpec,
 };
-pub use runtime::options::CallOptions;
+pub use runtime::options::{CallOptions, RequestOptions};
+
+/// Response kinds: the `K` of a request builder [`Call<K, P>`], saying what its `send()`
+/// resolves to. Every operation of every spec has one (see `openapi/README.md`).
+pub mod kind {
+    pub use crate::runtime::call::{Empty, Json, Paged};
+}
+
+/// Internal: what generated code names. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runtime::call::Params;
+    pub use crate::runtime::request::Request;
+}
+
+/// What a caller brings into scope once: `use agentwire::prelude::*;` — the per-call options
+/// trait every request builder implements ([`RequestOptions`]).
+pub mod prelude {
+    pub use crate::runtime::options::RequestOptions;
+}
 pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageInfo, Paginator};
 pub use runtime::response::Response;
 

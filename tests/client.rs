@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use agentwire::bimpeai::{Client, types};
+use agentwire::prelude::*;
 use agentwire::{ErrorKind, Paginator};
 use common::{setup, setup_with};
 

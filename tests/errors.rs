@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use agentwire::bimpeai::types;
 use agentwire::mock::{Fixture, FixtureResponse};
+use agentwire::prelude::*;
 use agentwire::{ErrorKind, FieldError, RateLimit};
 use common::{setup, setup_with};
 use serde_json::json;

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use agentwire::ErrorKind;
 use agentwire::bimpeai::types;
 use agentwire::mock::{Fixture, FixtureResponse};
+use agentwire::prelude::*;
 use common::{setup, setup_with};
 use serde_json::json;
 

@@ -15,10 +15,11 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::{op, requests, types};
-use crate::runtime::call::{Json, Request, call, path_segment};
+use crate::runtime::call::{call_json, path_segment};
 use crate::runtime::config::{BoxFuture, ClientCore};
 use crate::runtime::error::{Error, ErrorKind, Result};
 use crate::runtime::options::CallOptions;
+use crate::runtime::request::Request;
 use crate::runtime::resume::{Reopen, ResumeSettings, open_resumable};
 use crate::runtime::retry::Policy;
 use crate::runtime::send::{Streaming, open_stream};
@@ -258,10 +259,10 @@ impl Reopen for TicketOpener {
             },
         );
         Box::pin(async move {
-            let ticket = call::<Json<types::StreamTicket>>(
+            let ticket = call_json::<types::StreamTicket>(
                 core.clone(),
                 op::CONVERSATIONS_MESSAGES_STREAM_TICKET,
-                Ok(ticket_request),
+                ticket_request,
             )
             .await?;
             stream_request.push_query("ticket", ticket.into_inner().ticket);

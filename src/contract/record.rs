@@ -106,11 +106,10 @@ impl Recorder {
         for (name, value) in &fixture.request.query {
             req.push_query(name.clone(), value.clone());
         }
-        if let Some(body) = fixture.request.body.as_ref().filter(|b| !b.is_null()) {
-            req = match req.json(body) {
-                Ok(r) => r,
-                Err(e) => return self.no_answer(e.to_string()),
-            };
+        if let Some(body) = fixture.request.body.as_ref().filter(|b| !b.is_null())
+            && let Err(e) = req.set_json(body)
+        {
+            return self.no_answer(e.to_string());
         }
         match send(&self.core, &req).await {
             Ok(raw) => self.redacted(raw.status.as_u16(), &raw.headers, &raw.body),

@@ -1,81 +1,246 @@
-//! The one entry point generated code calls: a [`Request`] built by the generated builder goes
-//! down the stack (`send`: transport and retries) and comes back up through the decoding of its
-//! response kind (`response`, `paginate`). Generated code names only this module:
-//! `call::<Json<T>>`, `call::<Empty>`, `call::<Paged<T, M>>`, the [`Request`] and
-//! [`path_segment`].
+//! The one entry point generated code calls, and the request builder every operation shares.
 //!
-//! Each kind checks the answer against what the operation declares before anything is decoded:
-//! a success status other than the declared one, or a content type of another kind, is never
-//! decoded as the result (a `Decode` error naming both, the body kept). The one exception is an
-//! empty body where no result is declared: any 2xx is `()` then.
+//! An operation's builder is a [`Call<K, P>`]: `P` holds the operation's parameters (generated
+//! per operation: path and query parameters and the body, filled in by [`Params`]), and `K` is its
+//! response kind ([`Json`], [`Empty`], [`Paged`], ...), which decides what `send()` resolves to.
+//! Everything a builder does beyond its own parameters — `send()`, `send_with_response()`,
+//! awaiting the builder, `paginate()`, the per-call options of [`RequestOptions`], `Debug` — is
+//! written here once, for every operation of every platform.
+//!
+//! Down the stack a call goes through `send` (transport and retries); back up it comes through
+//! its kind's decoding (`response`, `paginate`), which checks the answer against what the
+//! operation declares before anything is decoded: a success status other than the declared one,
+//! or a content type of another kind, is never decoded as the result (a `Decode` error naming
+//! both, the body kept). The one exception is an empty body where no result is declared: any
+//! 2xx is `()` then.
 
+use std::fmt;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::config::ClientCore;
-use super::error::Result;
+use super::config::{BoxFuture, ClientCore};
+use super::error::{Error, Result};
 use super::operation::Operation;
-use super::paginate::{Page, decode_page};
-pub(crate) use super::request::{Request, path_segment};
+use super::options::{CallOptions, RequestOptions};
+use super::paginate::{Page, Paginator, decode_page};
+use super::request::Request;
+pub(crate) use super::request::path_segment;
 use super::response::{Response, check_declared, decode, decode_empty, is_empty_body};
-use super::send::{Raw, send};
+use super::send::send;
 
-/// How the answer of an operation becomes its typed result.
-pub(crate) trait Kind: 'static {
-    /// What `send()` resolves to.
-    type Output: Send + 'static;
-    /// Checks and decodes a buffered 2xx answer.
-    fn finish(core: &ClientCore, op: &'static Operation, raw: Raw) -> Result<Self::Output>;
+/// The request builder of one operation: `P` are its parameters, `K` its response kind. Get one
+/// from a client's resource chain (`client.agents().retrieve("a_1")`), set what the operation
+/// takes, then `send()` it — or just `.await` it.
+///
+/// Per-call options come from [`RequestOptions`] (`use agentwire::prelude::*;`). `Debug` shows
+/// the operation and the options, never the parameters (a body may hold a password).
+#[must_use = "a request does nothing until it is sent (or awaited)"]
+pub struct Call<K, P> {
+    pub(crate) core: Arc<ClientCore>,
+    pub(crate) op: &'static Operation,
+    pub(crate) options: CallOptions,
+    pub(crate) params: P,
+    _kind: PhantomData<fn() -> K>,
 }
 
-/// A JSON result of type `T` (inside the platform's envelope where there is one).
-pub(crate) struct Json<T>(PhantomData<fn() -> T>);
-
-impl<T: DeserializeOwned + Send + 'static> Kind for Json<T> {
-    type Output = Response<T>;
-    fn finish(core: &ClientCore, op: &'static Operation, raw: Raw) -> Result<Response<T>> {
-        check_declared(core, op, &raw)?;
-        decode(core, op, raw)
-    }
+/// The parameters of one operation, as the generated code fills them into a request. Internal:
+/// implemented by the generated parameter structs only.
+#[doc(hidden)]
+pub trait Params: Send + 'static {
+    /// The path relative to the host's base URL, every parameter percent-encoded and checked.
+    fn path(&self) -> Result<String>;
+    /// The query and the body.
+    fn fill(&self, request: &mut Request) -> Result<()>;
 }
 
-/// No result: any empty body of any 2xx, or the envelope with `data: null`.
-pub(crate) struct Empty;
-
-impl Kind for Empty {
-    type Output = Response<()>;
-    fn finish(core: &ClientCore, op: &'static Operation, raw: Raw) -> Result<Response<()>> {
-        if !is_empty_body(&raw.body) {
-            check_declared(core, op, &raw)?;
+impl<K, P> Call<K, P> {
+    /// A builder for `op` with these parameters and no per-call options (generated code).
+    pub(crate) fn new(core: Arc<ClientCore>, op: &'static Operation, params: P) -> Self {
+        Call {
+            core,
+            op,
+            options: CallOptions::default(),
+            params,
+            _kind: PhantomData,
         }
-        decode_empty(core, op, raw)
     }
 }
 
-/// One page of a list of `T`, with the platform's page metadata `M`.
-pub(crate) struct Paged<T, M>(PhantomData<fn() -> (T, M)>);
+impl<K, P: Params> Call<K, P> {
+    /// The request this builder describes; an invalid parameter, body or option is an
+    /// `InvalidInput` error here, before anything is sent.
+    fn request(&self, options: CallOptions) -> Result<Request> {
+        let mut request = Request::new(self.op, self.params.path()?, options);
+        self.params.fill(&mut request)?;
+        Ok(request)
+    }
 
-impl<T, M> Kind for Paged<T, M>
+    /// Sends, then decodes the answer as the operation's kind.
+    fn run<T: Send + 'static>(
+        mut self,
+        finish: fn(&ClientCore, &'static Operation, super::send::Raw) -> Result<T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'static {
+        let options = std::mem::take(&mut self.options);
+        let request = self.request(options);
+        let (core, op) = (self.core, self.op);
+        async move {
+            let request = request.map_err(|e| e.for_op(core.platform, op))?;
+            let raw = send(&core, &request).await?;
+            finish(&core, op, raw)
+        }
+    }
+}
+
+impl<K, P> RequestOptions for Call<K, P> {
+    fn call_options(&mut self) -> &mut CallOptions {
+        &mut self.options
+    }
+}
+
+impl<K, P> fmt::Debug for Call<K, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("operation", &self.op.id)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Response kind: a JSON result of type `T` (inside the platform's envelope where it has one).
+/// `send()` resolves to `T`.
+pub struct Json<T>(PhantomData<fn() -> T>);
+
+/// Response kind: no result. `send()` resolves to `()`: any empty body of any 2xx, or the
+/// platform's envelope with `data: null`.
+pub struct Empty;
+
+/// Response kind: one page of a list of `T`, with the platform's page metadata `M`. `send()`
+/// resolves to a [`Page`]; `paginate()` walks every page.
+pub struct Paged<T, M>(PhantomData<fn() -> (T, M)>);
+
+fn finish_json<T: DeserializeOwned>(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: super::send::Raw,
+) -> Result<Response<T>> {
+    check_declared(core, op, &raw)?;
+    decode(core, op, raw)
+}
+
+fn finish_empty(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: super::send::Raw,
+) -> Result<Response<()>> {
+    if !is_empty_body(&raw.body) {
+        check_declared(core, op, &raw)?;
+    }
+    decode_empty(core, op, raw)
+}
+
+fn finish_page<T: DeserializeOwned, M: DeserializeOwned>(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: super::send::Raw,
+) -> Result<Page<T, M>> {
+    check_declared(core, op, &raw)?;
+    decode_page(core, op, raw)
+}
+
+impl<T: DeserializeOwned + Send + 'static, P: Params> Call<Json<T>, P> {
+    /// Sends the request; resolves to the result itself. Awaiting the builder does the same.
+    ///
+    /// Errors: `InvalidInput` before sending (a bad parameter, body or option); otherwise every
+    /// kind an answer can be classified as, after the retries the call allows.
+    pub fn send(self) -> impl Future<Output = Result<T>> + Send + 'static {
+        let call = self.send_with_response();
+        async move { call.await.map(Response::into_inner) }
+    }
+
+    /// Sends the request; resolves to the result with its HTTP status, headers and request id.
+    pub fn send_with_response(self) -> impl Future<Output = Result<Response<T>>> + Send + 'static {
+        self.run(finish_json::<T>)
+    }
+}
+
+impl<P: Params> Call<Empty, P> {
+    /// Sends the request; resolves to `()` once the platform accepted it. Awaiting the builder
+    /// does the same.
+    pub fn send(self) -> impl Future<Output = Result<()>> + Send + 'static {
+        let call = self.send_with_response();
+        async move { call.await.map(Response::into_inner) }
+    }
+
+    /// Sends the request; resolves to the HTTP status, headers and request id.
+    pub fn send_with_response(self) -> impl Future<Output = Result<Response<()>>> + Send + 'static {
+        self.run(finish_empty)
+    }
+}
+
+impl<T, M, P> Call<Paged<T, M>, P>
 where
     T: DeserializeOwned + Send + 'static,
     M: DeserializeOwned + Send + 'static,
+    P: Params,
 {
-    type Output = Page<T, M>;
-    fn finish(core: &ClientCore, op: &'static Operation, raw: Raw) -> Result<Page<T, M>> {
-        check_declared(core, op, &raw)?;
-        decode_page(core, op, raw)
+    /// Sends the request; resolves to one page (its items, metadata and request id). Awaiting
+    /// the builder does the same.
+    pub fn send(self) -> impl Future<Output = Result<Page<T, M>>> + Send + 'static {
+        self.run(finish_page::<T, M>)
+    }
+
+    /// Walks every page of the list, from this request on, fetching each when asked for (see
+    /// [`Paginator`]).
+    pub fn paginate(self) -> Paginator<T, M> {
+        let request = self.request(self.options.clone());
+        Paginator::new(self.core, self.op, request)
     }
 }
 
-/// Sends a generated request and turns its answer into the kind's result.
-pub(crate) async fn call<K: Kind>(
+impl<T: DeserializeOwned + Send + 'static, P: Params> IntoFuture for Call<Json<T>, P> {
+    type Output = Result<T>;
+    type IntoFuture = BoxFuture<'static, Result<T>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<P: Params> IntoFuture for Call<Empty, P> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'static, Result<()>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<T, M, P> IntoFuture for Call<Paged<T, M>, P>
+where
+    T: DeserializeOwned + Send + 'static,
+    M: DeserializeOwned + Send + 'static,
+    P: Params,
+{
+    type Output = Result<Page<T, M>>;
+    type IntoFuture = BoxFuture<'static, Result<Page<T, M>>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// An invalid request body, as generated setters keep it until the call is sent.
+pub(crate) fn body_error(message: &str) -> Error {
+    Error::invalid_input(format!("invalid request body: {message}"))
+}
+
+/// Sends a request built by hand-written code and decodes a JSON result (the ticket of
+/// BimpeAI's stream, say): the same path as a generated call.
+pub(crate) async fn call_json<T: DeserializeOwned + Send + 'static>(
     core: Arc<ClientCore>,
     op: &'static Operation,
-    req: Result<Request>,
-) -> Result<K::Output> {
-    let req = req.map_err(|e| e.for_op(core.platform, op))?;
-    let raw = send(&core, &req).await?;
-    K::finish(&core, op, raw)
+    request: Request,
+) -> Result<Response<T>> {
+    let raw = send(&core, &request).await?;
+    finish_json(&core, op, raw)
 }

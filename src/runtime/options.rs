@@ -158,50 +158,77 @@ impl fmt::Debug for CallOptions {
     }
 }
 
-/// Adds the per-call option setters to a generated request builder with a `options` field.
-macro_rules! call_options {
-    () => {
-        /// Time allowed for each attempt of this call (overrides the client's).
-        pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-            self.options = self.options.timeout(timeout);
-            self
-        }
+/// The per-call options of every request builder, written once: `.timeout()`, `.deadline()`,
+/// `.max_retries()`, `.idempotency_key()`, `.request_id()`, `.header()` and `.options()`, each
+/// overriding the client's setting for that one call. Bring it into scope with
+/// `use agentwire::prelude::*;`.
+///
+/// ```
+/// # #[cfg(feature = "bimpeai")] {
+/// use agentwire::prelude::*;
+/// use std::time::Duration;
+/// let client = agentwire::bimpeai::Client::new("sk_test").expect("client");
+/// let request = client
+///     .agents()
+///     .retrieve("a_1")
+///     .timeout(Duration::from_secs(5))
+///     .max_retries(0)
+///     .header("x-trace", "abc");
+/// # let _ = request;
+/// # }
+/// ```
+pub trait RequestOptions: Sized {
+    /// The builder's options, for the provided methods (not for calling directly).
+    #[doc(hidden)]
+    fn call_options(&mut self) -> &mut CallOptions;
 
-        /// Bound on this whole call, every attempt and backoff included.
-        pub fn deadline(mut self, deadline: ::std::time::Duration) -> Self {
-            self.options = self.options.deadline(deadline);
-            self
-        }
+    /// Time allowed for each attempt of this call (overrides the client's `timeout`).
+    fn timeout(mut self, timeout: Duration) -> Self {
+        update(&mut self, |o| o.timeout(timeout));
+        self
+    }
 
-        /// Retry budget of this call (0: no retries, and no automatic idempotency key).
-        pub fn max_retries(mut self, retries: u32) -> Self {
-            self.options = self.options.max_retries(retries);
-            self
-        }
+    /// Bound on this whole call, every attempt, backoff and server-requested wait included
+    /// (overrides the client's `deadline`).
+    fn deadline(mut self, deadline: Duration) -> Self {
+        update(&mut self, |o| o.deadline(deadline));
+        self
+    }
 
-        /// The idempotency key of this call, sent on every attempt (writes only).
-        pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
-            self.options = self.options.idempotency_key(key);
-            self
-        }
+    /// Retry budget of this call (0: no retries, and no automatic idempotency key).
+    fn max_retries(mut self, retries: u32) -> Self {
+        update(&mut self, |o| o.max_retries(retries));
+        self
+    }
 
-        /// The request id of this call, sent on every attempt.
-        pub fn request_id(mut self, id: impl Into<String>) -> Self {
-            self.options = self.options.request_id(id);
-            self
-        }
+    /// The idempotency key of this call, sent on every attempt (writes only). An empty key or
+    /// one that is not a valid header value fails the call with `InvalidInput`, before sending.
+    fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        update(&mut self, |o| o.idempotency_key(key));
+        self
+    }
 
-        /// A header for this call; it replaces a default header of the same name.
-        pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-            self.options = self.options.header(name, value);
-            self
-        }
+    /// The request id of this call, sent on every attempt.
+    fn request_id(mut self, id: impl Into<String>) -> Self {
+        update(&mut self, |o| o.request_id(id));
+        self
+    }
 
-        /// Replaces every per-call option at once.
-        pub fn options(mut self, options: $crate::CallOptions) -> Self {
-            self.options = options;
-            self
-        }
-    };
+    /// A header for this call; it replaces a default header of the same name. Credential
+    /// headers are redacted everywhere (see [`CallOptions::header`]).
+    fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        update(&mut self, |o| o.header(name, value));
+        self
+    }
+
+    /// Replaces every per-call option at once.
+    fn options(mut self, options: CallOptions) -> Self {
+        *self.call_options() = options;
+        self
+    }
 }
-pub(crate) use call_options;
+
+fn update<B: RequestOptions>(builder: &mut B, f: impl FnOnce(CallOptions) -> CallOptions) {
+    let options = std::mem::take(builder.call_options());
+    *builder.call_options() = f(options);
+}

@@ -33,17 +33,20 @@ pub(crate) enum Body {
 
 /// One call of one operation, before it is sent.
 #[derive(Clone)]
-pub(crate) struct Request {
-    pub op: &'static Operation,
-    pub path: String,
-    pub query: Vec<(Cow<'static, str>, String)>,
-    pub body: Body,
-    pub options: CallOptions,
+/// One call of one operation, before it is sent. Internal: built by generated code and the
+/// runtime only.
+#[doc(hidden)]
+pub struct Request {
+    pub(crate) op: &'static Operation,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(Cow<'static, str>, String)>,
+    pub(crate) body: Body,
+    pub(crate) options: CallOptions,
 }
 
 impl Request {
     /// A request for `op` at the filled-in `path`, with no query or body.
-    pub fn new(op: &'static Operation, path: String, options: CallOptions) -> Self {
+    pub(crate) fn new(op: &'static Operation, path: String, options: CallOptions) -> Self {
         Request {
             op,
             path,
@@ -54,31 +57,31 @@ impl Request {
     }
 
     /// Appends a query pair.
-    pub fn push_query(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
+    pub(crate) fn push_query(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
         self.query.push((name.into(), value));
     }
 
     /// Sets a query parameter, replacing any pair with that name (paginators move pages so).
-    pub fn set_query(&mut self, name: &'static str, value: String) {
+    pub(crate) fn set_query(&mut self, name: &'static str, value: String) {
         self.query.retain(|(n, _)| n != name);
         self.query.push((Cow::Borrowed(name), value));
     }
 
     /// The value of a query parameter, if set.
-    pub fn query_value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    /// Serialises `body` as the JSON body.
-    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+    /// Serialises `body` as the JSON body, in place.
+    pub(crate) fn set_json<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<()> {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             Error::invalid_input(format!("the request body cannot be serialised: {e}"))
         })?;
         self.body = Body::Json(Bytes::from(bytes));
-        Ok(self)
+        Ok(())
     }
 }
 
