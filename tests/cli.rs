@@ -90,6 +90,27 @@ fn contract_check_names_the_broken_fixture() {
 }
 
 #[test]
+fn contract_check_requires_each_operations_default_fixture() {
+    let dir = scratch("coverage");
+    let fixtures = dir.join("fixtures/bimpeai");
+    // The success case renamed with a case suffix: the mock would have no default answer.
+    std::fs::rename(
+        fixtures.join("agents.retrieve.json"),
+        fixtures.join("agents.retrieve.found.json"),
+    )
+    .expect("rename");
+    let o = run(&["contract", "check", "--root", &dir.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("[coverage] operation agents.retrieve has no default success fixture agents.retrieve.json (its success fixtures all have a case suffix)"),
+        "{out}"
+    );
+    assert!(out.contains("contract: bimpeai 57/58 operations"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn spec_lint_reports_file_and_line() {
     let root = repo().to_string_lossy().into_owned();
     let o = run(&["spec", "lint", "--root", &root]);

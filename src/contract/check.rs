@@ -54,7 +54,7 @@ impl fmt::Display for Failure {
 pub struct Report {
     /// The platform.
     pub platform: String,
-    /// Operations with at least one success fixture.
+    /// Operations with their default success fixture (`<operationId>.json`).
     pub covered: usize,
     /// Operations in the spec.
     pub total: usize,
@@ -171,23 +171,37 @@ impl Contract {
         Contract::new(platform, &rel, &text)
     }
 
-    /// Checks every fixture and the coverage of every operation.
+    /// Checks every fixture and the coverage of every operation: each needs its default success
+    /// fixture, `<operationId>.json` (the mock's answer to a valid request no other fixture
+    /// matches); error fixtures come in addition.
     pub fn check(&self, fixtures: &[Fixture]) -> Report {
         let mut failures = Vec::new();
         let mut covered = BTreeSet::new();
+        let mut with_success = BTreeSet::new();
         for f in fixtures {
             failures.extend(self.check_fixture(f));
-            if f.answers().iter().any(|a| a.status < 400) {
+            if f.is_default() {
                 covered.insert(f.operation.clone());
+            }
+            if f.answers().iter().any(|a| a.status < 400) {
+                with_success.insert(f.operation.clone());
             }
         }
         for op in &self.spec.ops {
             if !covered.contains(&op.id) {
+                let why = if with_success.contains(&op.id) {
+                    "its success fixtures all have a case suffix"
+                } else {
+                    "it has no success fixture at all"
+                };
                 failures.push(Failure {
                     fixture: self.loaded.at(&op.pointer),
                     pointer: op.pointer.clone(),
                     rule: "coverage".into(),
-                    message: format!("operation {} has no success fixture", op.id),
+                    message: format!(
+                        "operation {id} has no default success fixture {id}.json ({why}); the mock answers valid requests with it",
+                        id = op.id
+                    ),
                 });
             }
         }

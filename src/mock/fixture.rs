@@ -200,4 +200,16 @@ impl Fixture {
     pub fn is_error(&self) -> bool {
         self.answers().iter().all(|r| r.status >= 400)
     }
+
+    /// Whether this is its operation's default success fixture: its file is
+    /// `<operationId>.json` (no case suffix) and every answer is a success (below 400). The mock
+    /// answers a valid request no fixture matches with it; the contract suite requires one per
+    /// operation.
+    pub fn is_default(&self) -> bool {
+        let name = self.file.rsplit(['/', '\\']).next().unwrap_or(&self.file);
+        let answers = self.answers();
+        name.strip_suffix(".json") == Some(self.operation.as_str())
+            && !answers.is_empty()
+            && answers.iter().all(|r| r.status < 400)
+    }
 }
