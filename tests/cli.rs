@@ -183,6 +183,7 @@ async fn mock_serves_the_platform_on_loopback() {
         .expect("http client");
     let body = http
         .get(format!("{base}/agents?page=1&limit=2"))
+        .bearer_auth("sk_test")
         .send()
         .await
         .expect("answers")

@@ -23,9 +23,12 @@ mod yaml;
 #[allow(dead_code, missing_docs, clippy::all)]
 mod model;
 
+// The same file build.rs compiles to give the mock its request schemas.
+#[path = "../../build/schema.rs"]
+pub mod schema;
+
 mod check;
 mod record;
-pub mod schema;
 
 pub use check::{Contract, Difference, Failure, Report};
 pub use record::{Recorded, Recorder};
