@@ -14,6 +14,10 @@ mod model;
 mod normalize;
 #[path = "build/patch.rs"]
 mod patch;
+// Shared with `agentwire::contract::schema`; build.rs uses only part of it.
+#[path = "build/schema.rs"]
+#[allow(dead_code)]
+mod schema;
 #[path = "build/yaml.rs"]
 mod yaml;
 
@@ -42,7 +46,7 @@ fn main() -> ExitCode {
         }
         let rel = format!("openapi/{platform}.yaml");
         println!("cargo:rerun-if-changed={rel}");
-        match generate(&manifest, &rel, &format!("crate::{platform}")) {
+        match generate(&manifest, &rel, &format!("crate::{platform}"), mock) {
             Ok(code) => {
                 if let Err(e) = fs::write(out.join(format!("{platform}.rs")), code) {
                     eprintln!("error: cannot write generated code for {platform}: {e}");
@@ -96,8 +100,9 @@ fn main() -> ExitCode {
 
 /// Reads, checks and generates one spec (`rel`, relative to the manifest) as the code of the
 /// module at path `module` (`crate::bimpeai`, `crate::testkit::recursive`): the generated code
-/// names its own types through that path.
-fn generate(manifest: &Path, rel: &str, module: &str) -> Result<String, Vec<String>> {
+/// names its own types through that path. With `mock`, also the request table the mock
+/// validates requests against.
+fn generate(manifest: &Path, rel: &str, module: &str, mock: bool) -> Result<String, Vec<String>> {
     let bytes =
         fs::read(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
     let loaded = yaml::load_bytes(rel, &bytes).map_err(|e| vec![e])?;
@@ -157,6 +162,11 @@ fn generate(manifest: &Path, rel: &str, module: &str) -> Result<String, Vec<Stri
     let client = emit::client(&spec);
     let wrappers = emit::wrappers(&spec);
     let roundtrip = emit::roundtrip(&spec);
+    let requests = if mock {
+        mock_requests(&spec, &loaded.value)
+    } else {
+        quote!()
+    };
     let types_doc = format!(
         "The {} models, generated from `{rel}` (progenitor/typify). Response types accept unknown fields; enums are open.",
         spec.display_name
@@ -173,10 +183,83 @@ fn generate(manifest: &Path, rel: &str, module: &str) -> Result<String, Vec<Stri
         #client
         #wrappers
         #roundtrip
+        #requests
     };
     let parsed: syn::File = syn::parse2(file)
         .map_err(|e| vec![format!("{rel}: generated code does not parse: {e}")])?;
     Ok(prettyplease::unparse(&parsed))
+}
+
+/// The request side of every operation, for the mock (emitted only with the `mock` feature, so
+/// that the mock reads no spec at run time): path and query parameters with their types, and
+/// each JSON request body's schema converted by `build/schema.rs` (the contract suite's
+/// conversion), with the spec's components once as `$defs`.
+fn mock_requests(spec: &model::Spec, value: &serde_json::Value) -> proc_macro2::TokenStream {
+    fn kind(ty: &model::ParamType, spec: &model::Spec) -> proc_macro2::TokenStream {
+        match ty {
+            model::ParamType::String => quote!(crate::mock::spec::ParamKind::String),
+            model::ParamType::Integer => quote!(crate::mock::spec::ParamKind::Integer),
+            model::ParamType::Number => quote!(crate::mock::spec::ParamKind::Number),
+            model::ParamType::Boolean => quote!(crate::mock::spec::ParamKind::Boolean),
+            model::ParamType::Enum(name) => {
+                let values = spec
+                    .enums
+                    .iter()
+                    .find(|e| &e.name == name)
+                    .map(|e| e.values.clone())
+                    .unwrap_or_default();
+                quote!(crate::mock::spec::ParamKind::Enum(&[#(#values),*]))
+            }
+            model::ParamType::Array(inner) => {
+                let inner = kind(inner, spec);
+                quote!(crate::mock::spec::ParamKind::Array(&#inner))
+            }
+        }
+    }
+    let param = |p: &model::Param| {
+        let (name, required, kind) = (&p.name, p.required, kind(&p.ty, spec));
+        quote!(crate::mock::spec::ParamSpec { name: #name, kind: #kind, required: #required })
+    };
+    let defs = schema::defs(value).to_string();
+    let operations = spec.ops.iter().map(|op| {
+        let id = &op.id;
+        let path_params = op.path_params.iter().map(param);
+        let query = op.query.iter().map(param);
+        let body_schema = value
+            .pointer(&format!(
+                "{}/requestBody/content/application~1json/schema",
+                op.pointer
+            ))
+            .map(schema::convert);
+        let body = match (&op.body, body_schema) {
+            (Some(b), Some(s)) => {
+                let (text, required) = (s.to_string(), b.required);
+                quote!(Some(crate::mock::spec::BodySpec { schema: #text, required: #required }))
+            }
+            _ => quote!(None),
+        };
+        quote! {
+            crate::mock::spec::RequestSpec {
+                operation: #id,
+                path_params: &[#(#path_params),*],
+                query: &[#(#query),*],
+                body: #body,
+            }
+        }
+    });
+    let doc = format!(
+        "The request side of every {} operation, for the mock's validation (generated).",
+        spec.display_name
+    );
+    quote! {
+        #[doc = #doc]
+        #[cfg(feature = "mock")]
+        #[allow(dead_code, reason = "spec fragments of the testkit have no mock of their own yet")]
+        pub(crate) static MOCK_REQUESTS: crate::mock::spec::RequestTable = crate::mock::spec::RequestTable {
+            defs: #defs,
+            operations: &[#(#operations),*],
+        };
+    }
 }
 
 /// The fixtures of one platform, compiled in for the mock.
@@ -253,7 +336,12 @@ fn testkit(manifest: &Path, out: &Path) -> Result<(), Vec<String>> {
             ));
             continue;
         }
-        let code = match generate(manifest, &rel, &format!("crate::testkit::{name}")) {
+        let code = match generate(
+            manifest,
+            &rel,
+            &format!("crate::testkit::{name}"),
+            env::var_os("CARGO_FEATURE_MOCK").is_some(),
+        ) {
             Ok(code) => code,
             Err(e) => {
                 errors.extend(e);

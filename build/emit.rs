@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::model::{AuthScheme, EnumDef, Op, ParamType, Shape, Spec, pascal, rust_ident};
+use super::model::{
+    AuthScheme, EnumDef, Op, ParamType, ResumeParam, Shape, Spec, pascal, rust_ident,
+};
 
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
@@ -251,10 +253,22 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                 let sname = format_ident!("STREAM_{}", i);
                 let hb = s.heartbeat.iter().map(|h| lit(h));
                 let flush = s.flush_at_eof;
+                let resume = match &s.resume {
+                    Some(ResumeParam::Query(name)) => {
+                        let name = lit(name);
+                        quote!(Some(crate::runtime::operation::StreamResume::Query(#name)))
+                    }
+                    Some(ResumeParam::Header(name)) => {
+                        let name = lit(name);
+                        quote!(Some(crate::runtime::operation::StreamResume::Header(#name)))
+                    }
+                    None => quote!(None),
+                };
                 stream_items.push(quote! {
                     static #sname: crate::runtime::operation::StreamSpec = crate::runtime::operation::StreamSpec {
                         heartbeat: &[#(#hb),*],
                         flush_at_eof: #flush,
+                        resume: #resume,
                     };
                 });
                 quote!(Some(&#sname))

@@ -178,6 +178,17 @@ pub struct StreamDef {
     pub events: BTreeMap<String, String>,
     pub heartbeat: Vec<String>,
     pub flush_at_eof: bool,
+    /// Where a reconnect names the last event received, if the stream can be resumed.
+    pub resume: Option<ResumeParam>,
+}
+
+/// Where a stream's resume position (an event id, or a time where the platform takes one) goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeParam {
+    /// A query parameter (`resume: {query: after}`).
+    Query(String),
+    /// A request header (`resume: {header: Last-Event-ID}`).
+    Header(String),
 }
 
 #[derive(Debug, Clone)]
@@ -1179,6 +1190,15 @@ fn read_op(
             .get("flush-at-eof")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        resume: s.get("resume").and_then(|r| {
+            stream_resume(
+                r,
+                &format!("{p}/x-agentwire-stream/resume"),
+                opid,
+                &query,
+                d,
+            )
+        }),
     });
     if let Some(s) = &stream {
         for (event, schema) in &s.events {
@@ -1357,6 +1377,46 @@ fn read_op(
         hand_written,
         pointer: p.to_string(),
     })
+}
+
+/// Reads `x-agentwire-stream.resume`: `{query: <declared query parameter>}` or
+/// `{header: <name>}`.
+fn stream_resume(
+    value: &Value,
+    p: &str,
+    opid: Option<&str>,
+    query: &[Param],
+    d: &mut Diagnostics,
+) -> Option<ResumeParam> {
+    let entries: Vec<(&String, &Value)> = value.as_object().into_iter().flatten().collect();
+    let resume = match entries.as_slice() {
+        [(key, Value::String(name))] if key.as_str() == "query" && !name.is_empty() => {
+            ResumeParam::Query(name.clone())
+        }
+        [(key, Value::String(name))] if key.as_str() == "header" && !name.is_empty() => {
+            ResumeParam::Header(name.clone())
+        }
+        _ => {
+            d.error(
+                p,
+                opid,
+                "`resume` is `{query: <parameter>}` or `{header: <name>}`",
+            );
+            return None;
+        }
+    };
+    if let ResumeParam::Query(name) = &resume
+        && !query.iter().any(|q| &q.name == name)
+    {
+        d.error(
+            p,
+            opid,
+            format!(
+                "`resume` names query parameter `{name}`, which the operation does not declare"
+            ),
+        );
+    }
+    Some(resume)
 }
 
 fn param_type(schema: &Value, schemas: &Map<String, Value>) -> Option<ParamType> {

@@ -56,7 +56,7 @@ pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
     Auth, Credential, Envelope, ErrorFormat, Host, Method, Operation, PageKind, PageStyle,
-    Platform, StreamSpec,
+    Platform, StreamResume, StreamSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 

@@ -42,6 +42,89 @@ fn run(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs the command in `dir`.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A running `agentwire mock`, killed when dropped (even when the test fails).
+struct Served {
+    child: std::process::Child,
+    /// Everything it printed before `mock: serving`.
+    banner: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// The URL printed for `platform` (`<platform>: <url>`).
+    fn url(&self, platform: &str) -> String {
+        let prefix = format!("{platform}: ");
+        self.banner
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in {:?}", self.banner))
+            .trim()
+            .to_string()
+    }
+}
+
+/// Starts `agentwire mock` with `args` and reads what it prints up to `mock: serving`.
+async fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(BIN)
+        .arg("mock")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut served = Served {
+        child,
+        banner: Vec::new(),
+    };
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("utf-8");
+            let done = line.starts_with("mock: serving");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    served.banner = tokio::time::timeout(Duration::from_secs(30), lines)
+        .await
+        .expect("prints its URLs in time")
+        .expect("joined");
+    served
+}
+
+/// A plain HTTP client (agentwire installs no process-wide crypto provider, so a plain client
+/// brings its own).
+fn http() -> reqwest::Client {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("tls versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("http client")
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -83,9 +166,30 @@ fn contract_check_names_the_broken_fixture() {
         "{out}"
     );
     assert!(
-        out.contains("contract: bimpeai 58/58 operations, 75 fixtures, 1 failures"),
+        out.contains("contract: bimpeai 58/58 operations, 75 fixtures, 1 failure"),
         "{out}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn contract_check_requires_each_operations_default_fixture() {
+    let dir = scratch("coverage");
+    let fixtures = dir.join("fixtures/bimpeai");
+    // The success case renamed with a case suffix: the mock would have no default answer.
+    std::fs::rename(
+        fixtures.join("agents.retrieve.json"),
+        fixtures.join("agents.retrieve.found.json"),
+    )
+    .expect("rename");
+    let o = run(&["contract", "check", "--root", &dir.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("[coverage] operation agents.retrieve has no default success fixture agents.retrieve.json (its success fixtures all have a case suffix)"),
+        "{out}"
+    );
+    assert!(out.contains("contract: bimpeai 57/58 operations"), "{out}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -122,46 +226,143 @@ fn an_unknown_platform_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown platform"));
 }
 
+#[test]
+fn platform_names_are_case_insensitive() {
+    let root = repo().to_string_lossy().into_owned();
+    let o = run(&[
+        "contract",
+        "check",
+        "--platform",
+        "BimpeAI",
+        "--root",
+        &root,
+    ]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains("contract: bimpeai 58/58 operations"));
+}
+
+#[test]
+fn the_root_is_found_from_any_directory_inside_the_repository() {
+    let o = run_in(
+        &repo().join("fixtures").join("bimpeai"),
+        &["contract", "check"],
+    );
+    assert!(
+        o.status.success(),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout(&o).contains("contract: bimpeai 58/58 operations"));
+    let o = run_in(&repo().join("src").join("mock"), &["spec", "lint"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains("spec lint: 0 problems"));
+
+    // Outside any repository: an error that says what to do.
+    let outside =
+        std::env::temp_dir().join(format!("agentwire-cli-{}-nowhere", std::process::id()));
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    let o = run_in(&outside, &["contract", "check"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("openapi/ and fixtures/"), "{err}");
+    assert!(err.contains("--root"), "{err}");
+    let _ = std::fs::remove_dir_all(outside);
+}
+
+#[test]
+fn lint_counts_problems_in_words() {
+    let dir = scratch("plural");
+    let spec = dir.join("openapi/bimpeai.yaml");
+    let text = std::fs::read_to_string(&spec).expect("read");
+    // One problem: the stream resumes through a query parameter it does not declare.
+    std::fs::write(
+        &spec,
+        text.replacen("resume: {query: after}", "resume: {query: since}", 1),
+    )
+    .expect("write");
+    let o = run(&["spec", "lint", "--root", &dir.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "operation conversations.messages.stream: `resume` names query parameter `since`"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("spec lint: 1 problem\n"), "{out}");
+
+    // Two: a malformed `resume` as well.
+    std::fs::write(
+        &spec,
+        text.replacen("resume: {query: after}", "resume: {cookie: after}", 1)
+            .replacen("operationId: agents.list", "operationId: AgentsList", 1),
+    )
+    .expect("write");
+    let o = run(&["spec", "lint", "--root", &dir.to_string_lossy()]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("`resume` is `{query: <parameter>}` or `{header: <name>}`"),
+        "{out}"
+    );
+    assert!(!out.contains(" 1 problems"), "{out}");
+    assert!(out.contains(" problems\n"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn mock_serves_the_platform_on_loopback() {
-    let mut child = Command::new(BIN)
-        .args(["mock", "--platform", "bimpeai", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    let stdout = child.stdout.take().expect("stdout");
-    let first = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    });
-    let line = tokio::time::timeout(Duration::from_secs(30), first)
-        .await
-        .expect("prints its URL in time")
-        .expect("joined")
-        .expect("read");
-    let base = line
-        .trim()
-        .strip_prefix("bimpeai: ")
-        .expect("platform: url")
-        .to_string();
+    let served = serve(&["--platform", "bimpeai", "--port", "0"]).await;
+    let base = served.url("bimpeai");
     assert!(
         base.starts_with("http://127.0.0.1:") && base.ends_with("/api/v1/console"),
         "{base}"
     );
+    let origin = base.trim_end_matches("/api/v1/console").to_string();
+    let banner = served.banner.join("\n");
+    // The URL clients take, the index, and every operation with its fixtures.
+    assert!(
+        banner.contains(&format!("base URL for clients: {origin} ")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!("{origin}/_agentwire/")),
+        "{banner}"
+    );
+    let create = served
+        .banner
+        .iter()
+        .find(|l| l.contains(" agents.create:"))
+        .unwrap_or_else(|| panic!("no agents.create line in {banner}"));
+    assert!(
+        create.trim_start().starts_with("POST   /agents "),
+        "{create}"
+    );
+    assert!(
+        create.ends_with("agents.create: agents.create.json*, agents.create.validation.json"),
+        "{create}"
+    );
+    assert_eq!(
+        served
+            .banner
+            .iter()
+            .filter(|l| l.starts_with("  GET ")
+                || l.starts_with("  POST ")
+                || l.starts_with("  PATCH ")
+                || l.starts_with("  PUT ")
+                || l.starts_with("  DELETE "))
+            .count(),
+        agentwire::bimpeai::PLATFORM.operations.len()
+    );
+    assert_eq!(
+        served.banner.last().map(String::as_str),
+        Some("mock: serving 1 platform; Ctrl-C stops")
+    );
 
-    // agentwire installs no process-wide crypto provider, so a plain client brings its own.
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("tls versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("http client");
+    let http = http();
     let body = http
         .get(format!("{base}/agents?page=1&limit=2"))
+        .bearer_auth("sk_test")
         .send()
         .await
         .expect("answers")
@@ -170,6 +371,40 @@ async fn mock_serves_the_platform_on_loopback() {
         .expect("body");
     let page: serde_json::Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(page["meta"]["current_page"], json!(1));
+
+    // The minimal body BimpeAI's Python client sends: the default fixture answers.
+    let created = http
+        .post(format!("{base}/agents"))
+        .bearer_auth("sk_test")
+        .header("content-type", "application/json")
+        .body(r#"{"workflow_id": "wf_1", "name": "Support", "description": "Answers FAQs"}"#)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(
+        created
+            .headers()
+            .get("x-agentwire-mock")
+            .and_then(|v| v.to_str().ok()),
+        Some("default")
+    );
+
+    let index: serde_json::Value = serde_json::from_slice(
+        &http
+            .get(format!("{origin}/_agentwire/"))
+            .send()
+            .await
+            .expect("answers")
+            .bytes()
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    assert_eq!(index["base_url"], json!(origin));
+    assert_eq!(index["platform_url"], json!(base));
+    assert_eq!(index["strict"], json!(false));
+
     let stream = http
         .get(format!(
             "{base}/agents/a_1/conversations/cv_1/stream?ticket=t1"
@@ -184,8 +419,48 @@ async fn mock_serves_the_platform_on_loopback() {
             .and_then(|v| v.to_str().ok()),
         Some("text/event-stream")
     );
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+#[tokio::test]
+async fn mock_strict_replays_fixtures_only() {
+    let served = serve(&["--platform", "BimpeAI", "--strict"]).await;
+    let base = served.url("bimpeai");
+    assert!(
+        served
+            .banner
+            .last()
+            .is_some_and(|l| l.contains("strict mode")),
+        "{:?}",
+        served.banner
+    );
+    let http = http();
+    let answer = http
+        .post(format!("{base}/agents"))
+        .bearer_auth("sk_test")
+        .header("content-type", "application/json")
+        .body(r#"{"workflow_id": "wf_1", "name": "Support", "description": "Answers FAQs"}"#)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(answer.status().as_u16(), 404);
+    assert_eq!(
+        answer
+            .headers()
+            .get("x-agentwire-mock")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-fixture")
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&answer.bytes().await.expect("body")).expect("json");
+    assert_eq!(body["code"], json!("mock_no_fixture"));
+
+    // Without credentials: the platform's 401, strict or not.
+    let unauthorized = http
+        .get(format!("{base}/agents"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(unauthorized.status().as_u16(), 401);
 }
 
 #[tokio::test]

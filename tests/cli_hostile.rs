@@ -91,7 +91,12 @@ fn assert_lint(o: &Output, lines: &[String]) {
         stderr(o)
     );
     let mut expected = lines.join("\n");
-    expected.push_str(&format!("\nspec lint: {} problems\n", lines.len()));
+    let noun = if lines.len() == 1 {
+        "problem"
+    } else {
+        "problems"
+    };
+    expected.push_str(&format!("\nspec lint: {} {noun}\n", lines.len()));
     assert_eq!(out, expected);
 }
 
@@ -199,7 +204,8 @@ fn contract_check_reports_broken_fixture_files_with_their_place() {
         "FAIL fixtures/bimpeai/calls.list.json: [utf-8] not UTF-8: byte 0xff at byte offset 1 (line 1)",
         "FAIL fixtures/bimpeai/workflows.list.json: [name] its name equals `Workflows.List.json` but for case: on a case-insensitive file system they are one file",
         "FAIL fixtures/bimpeai/Workflows.List.json: /operation [name] the file name must be `workflows.list.json` or `workflows.list.<case>.json`",
-        "contract: bimpeai 57/58 operations, 76 fixtures, 5 failures",
+        "FAIL openapi/bimpeai.yaml:72: /paths/~1agents/get [coverage] operation agents.list has no default success fixture agents.list.json",
+        "contract: bimpeai 56/58 operations, 76 fixtures, 6 failures",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }

@@ -3,15 +3,19 @@
 //! ```text
 //! agentwire contract check [--platform P] [--root DIR]
 //! agentwire contract record --platform P --base-url URL [--allow-writes] [--root DIR] [--out DIR]
-//! agentwire mock [--platform P] [--port N]
+//! agentwire mock [--platform P] [--port N] [--strict]
 //! agentwire spec lint [--root DIR]
 //! ```
+//!
+//! Platform names are case-insensitive (`--platform BimpeAI`). Without `--root`, the commands
+//! that read the repository find it by walking up from the current directory to the first
+//! directory holding both `openapi/` and `fixtures/`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use agentwire::contract::{self, Contract};
-use agentwire::mock::{self, Fixture, MockServer};
+use agentwire::mock::{Fixture, JournalLimits, MockServer};
 use clap::{Args, Parser, Subcommand};
 
 /// Prints a line; a closed pipe (`agentwire contract check | head`) is not an error worth a panic.
@@ -49,7 +53,9 @@ enum Command {
         #[command(subcommand)]
         command: ContractCommand,
     },
-    /// Serve the fixtures on loopback, one port per platform, for any client in any language.
+    /// Serve the fixtures on loopback, one port per platform, for any client in any language:
+    /// the matching fixture, else the default success fixture for a request valid against the
+    /// spec, else a 400 in the platform's error format.
     Mock {
         /// Only this platform.
         #[arg(long)]
@@ -57,6 +63,10 @@ enum Command {
         /// The first port (the next platforms take the following ones); 0 picks free ports.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Only replay fixtures: a request no fixture matches gets 404 `mock_no_fixture`
+        /// (for fixture authors).
+        #[arg(long)]
+        strict: bool,
     },
     /// Check the specs' conventions (openapi/README.md).
     Spec {
@@ -90,9 +100,30 @@ enum SpecCommand {
 
 #[derive(Args)]
 struct Root {
-    /// The repository root (holding openapi/ and fixtures/).
-    #[arg(long, default_value = ".")]
-    root: PathBuf,
+    /// The repository root (holding openapi/ and fixtures/); by default the first directory
+    /// holding both, from the current directory up.
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+impl Root {
+    /// The root given, or the one found walking up from the current directory.
+    fn resolve(&self) -> Result<PathBuf, String> {
+        if let Some(root) = &self.root {
+            return Ok(root.clone());
+        }
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory ({e}); pass --root DIR"))?;
+        cwd.ancestors()
+            .find(|dir| dir.join("openapi").is_dir() && dir.join("fixtures").is_dir())
+            .map(Path::to_path_buf)
+            .ok_or_else(|| {
+                format!(
+                    "no repository root (a directory holding openapi/ and fixtures/) in {} or above; run inside the repository or pass --root DIR",
+                    cwd.display()
+                )
+            })
+    }
 }
 
 #[derive(Args)]
@@ -129,14 +160,18 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Contract {
                 command: ContractCommand::Check { platform, root },
-            } => check(platform.as_deref(), &root.root),
+            } => check(platform.as_deref(), &root.resolve()?),
             Command::Contract {
                 command: ContractCommand::Record(args),
             } => record(args).await,
-            Command::Mock { platform, port } => serve(platform.as_deref(), port).await,
+            Command::Mock {
+                platform,
+                port,
+                strict,
+            } => serve(platform.as_deref(), port, strict).await,
             Command::Spec {
                 command: SpecCommand::Lint { root },
-            } => lint(&root.root),
+            } => lint(&root.resolve()?),
         }
     });
     match result {
@@ -149,15 +184,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The platforms to work on: all of this build's, or the one named (in any case).
 fn selected(platform: Option<&str>) -> Result<Vec<&'static str>, String> {
     let all = contract::platforms();
     match platform {
         None => Ok(all),
         Some(p) => all
             .iter()
-            .find(|name| **name == p)
+            .find(|name| name.eq_ignore_ascii_case(p))
             .map(|name| vec![*name])
             .ok_or_else(|| format!("unknown platform {p:?}; this build has {all:?}")),
+    }
+}
+
+/// `1 problem`, `2 problems`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -191,31 +236,84 @@ fn lint(root: &Path) -> Result<bool, String> {
     for p in &problems {
         say!("{p}");
     }
-    say!("spec lint: {} problems", problems.len());
+    say!("spec lint: {}", count(problems.len(), "problem"));
     Ok(problems.is_empty())
 }
 
-async fn serve(platform: Option<&str>, port: u16) -> Result<bool, String> {
+async fn serve(platform: Option<&str>, port: u16, strict: bool) -> Result<bool, String> {
     let mut servers = Vec::new();
     for (i, name) in selected(platform)?.into_iter().enumerate() {
         let table = platform_table(name)?;
-        let fixtures = mock::embedded_fixtures(table).map_err(|e| e.to_string())?;
         let port = if port == 0 {
             0
         } else {
             port.saturating_add(i as u16)
         };
-        let server = MockServer::start_with(table, fixtures, port)
+        let server = MockServer::builder(table)
+            .port(port)
+            .strict(strict)
+            .journal_limits(JournalLimits::COMMAND)
+            .start()
             .await
             .map_err(|e| format!("{name}: {e}"))?;
-        say!("{name}: {}", server.platform_url());
+        describe(name, &server);
         servers.push(server);
     }
-    say!("mock: serving {} platform(s); Ctrl-C stops", servers.len());
+    say!(
+        "mock: serving {}{}; Ctrl-C stops",
+        count(servers.len(), "platform"),
+        if strict {
+            " in strict mode (a request no fixture matches gets 404 mock_no_fixture)"
+        } else {
+            ""
+        }
+    );
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
     Ok(true)
+}
+
+/// What a client needs to know about one served platform: its URLs, then every operation (method,
+/// path, id) with its fixtures, the default answer to a valid request marked `*`.
+fn describe(name: &str, server: &MockServer) {
+    let index = server.index();
+    say!("{name}: {}", server.platform_url());
+    say!(
+        "  base URL for clients: {} (agentwire and the platform's SDKs add the path prefix; plain HTTP uses the URL above)",
+        server.base_url()
+    );
+    say!("  index (JSON): {}", server.index_url());
+    let operations = index["operations"].as_array().cloned().unwrap_or_default();
+    let width = operations
+        .iter()
+        .filter_map(|op| op["path"].as_str())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    for op in &operations {
+        let default = op["default"].as_str();
+        let fixtures: Vec<String> = op["fixtures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|f| {
+                if Some(f) == default {
+                    format!("{f}*")
+                } else {
+                    f.to_owned()
+                }
+            })
+            .collect();
+        say!(
+            "  {:<6} {:<width$}  {}: {}",
+            op["method"].as_str().unwrap_or_default(),
+            op["path"].as_str().unwrap_or_default(),
+            op["id"].as_str().unwrap_or_default(),
+            fixtures.join(", ")
+        );
+    }
 }
 
 /// The secrets the recorder sends, read from the environment, named by platform:
@@ -238,15 +336,20 @@ fn credentials(platform: &str) -> Vec<(&'static str, String)> {
 }
 
 async fn record(args: RecordArgs) -> Result<bool, String> {
-    let table = platform_table(&args.platform)?;
-    let root = args.root.root.as_path();
-    let contract = Contract::from_dir(root, &args.platform)?;
-    let fixtures = contract::read_fixtures(root, &args.platform)?;
-    let secrets = credentials(&args.platform);
+    let platform = selected(Some(&args.platform))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("unknown platform {:?}", args.platform))?;
+    let table = platform_table(platform)?;
+    let root = args.root.resolve()?;
+    let root = root.as_path();
+    let contract = Contract::from_dir(root, platform)?;
+    let fixtures = contract::read_fixtures(root, platform)?;
+    let secrets = credentials(platform);
     let out_dir = args
         .out
         .clone()
-        .unwrap_or_else(|| root.join("fixtures").join(&args.platform));
+        .unwrap_or_else(|| root.join("fixtures").join(platform));
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let recorder = agentwire::contract::Recorder::new(table, &args.base_url, &secrets)?;
 
@@ -292,8 +395,8 @@ async fn record(args: RecordArgs) -> Result<bool, String> {
         recorded += 1;
     }
     say!(
-        "record: {} {recorded} recorded, {skipped} skipped, {differences} differences from the spec",
-        args.platform
+        "record: {platform} {recorded} recorded, {skipped} skipped, {} from the spec",
+        count(differences, "difference")
     );
     Ok(differences == 0)
 }

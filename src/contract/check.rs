@@ -143,7 +143,7 @@ pub(crate) fn case_collisions(files: &[&str]) -> Vec<Failure> {
 pub struct Report {
     /// The platform.
     pub platform: String,
-    /// Operations with at least one success fixture.
+    /// Operations with their default success fixture (`<operationId>.json`).
     pub covered: usize,
     /// Operations in the spec.
     pub total: usize,
@@ -161,13 +161,15 @@ impl Report {
 
     /// The one-line summary CI prints.
     pub fn summary(&self) -> String {
+        let failures = self.failures.len();
         format!(
-            "contract: {} {}/{} operations, {} fixtures, {} failures",
+            "contract: {} {}/{} operations, {} fixture{}, {failures} failure{}",
             self.platform,
             self.covered,
             self.total,
             self.fixtures,
-            self.failures.len()
+            if self.fixtures == 1 { "" } else { "s" },
+            if failures == 1 { "" } else { "s" },
         )
     }
 }
@@ -264,23 +266,37 @@ impl Contract {
         Contract::from_loaded(platform, yaml::load_bytes(&rel, &bytes)?)
     }
 
-    /// Checks every fixture and the coverage of every operation.
+    /// Checks every fixture and the coverage of every operation: each needs its default success
+    /// fixture, `<operationId>.json` (the mock's answer to a valid request no other fixture
+    /// matches); error fixtures come in addition.
     pub fn check(&self, fixtures: &[Fixture]) -> Report {
         let mut failures = Vec::new();
         let mut covered = BTreeSet::new();
+        let mut with_success = BTreeSet::new();
         for f in fixtures {
             failures.extend(self.check_fixture(f));
-            if f.answers().iter().any(|a| a.status < 400) {
+            if f.is_default() {
                 covered.insert(f.operation.clone());
+            }
+            if f.answers().iter().any(|a| a.status < 400) {
+                with_success.insert(f.operation.clone());
             }
         }
         for op in &self.spec.ops {
             if !covered.contains(&op.id) {
+                let why = if with_success.contains(&op.id) {
+                    "its success fixtures all have a case suffix"
+                } else {
+                    "it has no success fixture at all"
+                };
                 failures.push(Failure {
                     fixture: self.loaded.at(&op.pointer),
                     pointer: op.pointer.clone(),
                     rule: "coverage".into(),
-                    message: format!("operation {} has no success fixture", op.id),
+                    message: format!(
+                        "operation {id} has no default success fixture {id}.json ({why}); the mock answers valid requests with it",
+                        id = op.id
+                    ),
                 });
             }
         }

@@ -6,8 +6,9 @@
 //! body valid against the request schema; its status is declared and its body valid against that
 //! status's schema (for streams, every event against its event schema); the body decodes into
 //! the generated type and encodes again without losing a field the spec names; enum values are
-//! checked strictly. Over the spec: every operation has at least one success fixture. A failure
-//! names the fixture file, the JSON pointer inside it, and the rule.
+//! checked strictly. Over the spec: every operation has its default success fixture,
+//! `<operationId>.json` (what the mock answers a valid request with). A failure names the
+//! fixture file, the JSON pointer inside it, and the rule.
 //!
 //! ```no_run
 //! let report = agentwire::contract::check_dir(std::path::Path::new("."), "bimpeai").unwrap();
@@ -22,9 +23,12 @@ mod yaml;
 #[allow(dead_code, missing_docs, clippy::all)]
 mod model;
 
+// The same file build.rs compiles to give the mock its request schemas.
+#[path = "../../build/schema.rs"]
+pub mod schema;
+
 mod check;
 mod record;
-pub mod schema;
 
 pub use check::{Contract, Difference, Failure, MAX_VALUE_DEPTH, Report};
 pub use record::{Recorded, Recorder};

@@ -65,7 +65,10 @@ pub struct FixtureResponse {
     /// A Server-Sent-Events body: one string, or several chunks sent one by one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<SseBody>,
-    /// How the body ends: `close` (default), `drop` (connection cut) or `hang` (never ends).
+    /// How a stream (`sse`) goes on after its recorded events: `close` (closed cleanly), `drop`
+    /// (the connection is cut) or `hang` (silence, the connection open). Absent (or `open`): it
+    /// stays open like the platform's, sending the platform's heartbeat until the client goes
+    /// away.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
     /// Milliseconds to wait before answering.
@@ -107,7 +110,8 @@ impl FixtureResponse {
         }
     }
 
-    /// An SSE answer, written in these chunks.
+    /// An SSE answer, written in these chunks, then closed cleanly (`end` `close`; change it
+    /// with [`FixtureResponse::end`], `"open"` to keep the stream open with heartbeats).
     pub fn sse(chunks: Vec<String>) -> Self {
         FixtureResponse {
             status: 200,
@@ -115,7 +119,7 @@ impl FixtureResponse {
             body: None,
             text: None,
             sse: Some(SseBody::Chunks(chunks)),
-            end: None,
+            end: Some("close".into()),
             delay_ms: None,
         }
     }
@@ -127,7 +131,7 @@ impl FixtureResponse {
         self
     }
 
-    /// Sets how the body ends: `close`, `drop` or `hang`.
+    /// Sets how a stream goes on after its events: `close`, `drop`, `hang` or `open`.
     pub fn end(mut self, end: &str) -> Self {
         self.end = Some(end.to_owned());
         self
@@ -311,5 +315,17 @@ impl Fixture {
     /// Whether every answer is an error (status 400 or more).
     pub fn is_error(&self) -> bool {
         self.answers().iter().all(|r| r.status >= 400)
+    }
+
+    /// Whether this is its operation's default success fixture: its file is
+    /// `<operationId>.json` (no case suffix) and every answer is a success (below 400). The mock
+    /// answers a valid request no fixture matches with it; the contract suite requires one per
+    /// operation.
+    pub fn is_default(&self) -> bool {
+        let name = self.file.rsplit(['/', '\\']).next().unwrap_or(&self.file);
+        let answers = self.answers();
+        name.strip_suffix(".json") == Some(self.operation.as_str())
+            && !answers.is_empty()
+            && answers.iter().all(|r| r.status < 400)
     }
 }

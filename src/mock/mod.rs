@@ -1,7 +1,8 @@
 //! A fixture-replaying mock server, in-process on loopback (feature `mock`). It serves a
-//! platform's recorded fixtures (embedded at build time), plays sequences (a 500 then a 200; a
-//! stream that drops, then the resumed stream), takes fixtures you register, and keeps a journal
-//! of every request for assertions.
+//! platform's recorded fixtures (embedded at build time), answers any request that is valid
+//! against the spec, plays sequences (a 500 then a 200; a stream that drops, then the resumed
+//! stream), takes fixtures you register, and keeps a bounded journal of every request for
+//! assertions.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,13 +19,72 @@
 //! # }
 //! ```
 //!
-//! How a request finds its fixture: it is routed to its operation (method + path template,
-//! literal segments first); among the operation's fixtures, those whose named query and body
-//! members all match are candidates; an exact path match ranks first, then the fixture naming
-//! the most members, then a success over an error, then file order. Registered fixtures rank
-//! above embedded ones.
+//! [`MockServer::base_url`] is the origin an agentwire client (or a platform's own SDK, which adds
+//! the path prefix itself) takes; [`MockServer::platform_url`] adds the platform's path prefix
+//! (`/api/v1/console`), for plain HTTP clients such as curl. `GET /_agentwire/` lists both, every
+//! operation (id, method, path) and its fixtures, as JSON.
+//!
+//! # The three answers
+//!
+//! A request is routed to its operation (method + path template, literal segments first); a
+//! request no operation fits gets `404` with code `mock_no_route` and the header
+//! `x-agentwire-mock: no-route`. When the operation requires credentials (its security
+//! alternatives), a request without them gets `401` in the platform's error format: any
+//! non-empty value is accepted (`Authorization: Bearer <anything>`); operations with
+//! `security: []` need none. Then:
+//!
+//! 1. **The most specific matching fixture.** Among the operation's fixtures, those whose named
+//!    query and body members all match are candidates; an exact path match ranks first, then the
+//!    fixture naming the most members, then a success over an error, then file order. Registered
+//!    fixtures rank above embedded ones. An error fixture is a candidate only when its path is
+//!    the request's or it names a query or body member.
+//! 2. **Otherwise, if the request is valid against the spec**, the operation's default success
+//!    fixture, `<operationId>.json`. Valid means: path and query parameters of their declared
+//!    types (enum values exactly; undeclared query parameters are rejected), and the JSON body
+//!    valid against the request schema, where an object admits no member the spec does not
+//!    name. The schemas are compiled in by build.rs: the mock reads no spec file.
+//! 3. **Otherwise** `400` in the platform's own error format, with its validation code and one
+//!    `"path: message"` field error per problem (for BimpeAI
+//!    `{"message": ["name: is required"], "code": "validation_error"}`, which the client reads as
+//!    `ErrorKind::Validation`).
+//!
+//! In strict mode ([`MockBuilder::strict`], `agentwire mock --strict`), for fixture authors, 2
+//! and 3 give way to a "no fixture" answer: `404` with code `mock_no_fixture` and the header
+//! `x-agentwire-mock: no-fixture` — never the platform's own `not_found`. Every answer carries
+//! `x-agentwire-mock` (`fixture`, `default`, `invalid`, `unauthorized`, `no-route`, `no-fixture`,
+//! `too-large`, `bad-body`), and fixture answers `x-agentwire-fixture: <file>`.
+//!
+//! # Bodies
+//!
+//! A body longer than 64 MiB ([`MockBuilder::max_body_bytes`]) gets `413`; a body that cannot be
+//! read (a malformed chunked encoding, a connection closed before `Content-Length` bytes) gets
+//! `400` saying so — never "no fixture", never taken as empty.
+//!
+//! # Streams
+//!
+//! A recorded Server-Sent-Events answer is replayed as recorded. Where the spec declares how a
+//! stream resumes (`x-agentwire-stream.resume`, BimpeAI's `?after=`) and the request names a
+//! position, only the recorded events after it are sent: after that event id (looked up across
+//! the operation's recorded streams, in order), or, for an ISO-8601 time, the events whose data
+//! has a later `created_at` (an event whose time cannot be compared is sent). Then the fixture's
+//! `end` decides: `close`, `drop` (the connection is cut) or `hang` (silence); without one the
+//! stream stays open like the platform's, sending its heartbeat (a heartbeat event recorded in
+//! the operation's fixtures, else an SSE comment) every 15 s
+//! ([`MockBuilder::heartbeat_interval`]) until the client goes away.
+//!
+//! # The journal
+//!
+//! Every request is journalled with the answer it got ([`Received::answer`]). The journal is
+//! bounded ([`JournalLimits`]): by default the in-process mock keeps the last 10,000 requests
+//! and 64 MiB of bodies, `agentwire mock` the last 100 and 8 MiB; a body over 1 MiB is kept
+//! truncated, with [`Received::truncated`] set. `GET /_agentwire/` is not journalled.
 
 mod fixture;
+mod journal;
+mod request;
+pub(crate) mod spec;
+mod stream;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -32,17 +92,80 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use bytes::Bytes;
-use serde_json::{Value, json};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use serde_json::{Map, Value, json};
 
 pub use fixture::{Fixture, FixtureError, FixtureRequest, FixtureResponse, SseBody};
+pub use journal::JournalLimits;
 
-use crate::runtime::operation::{Operation, Platform, match_template};
+use crate::runtime::operation::{
+    Auth, ErrorFormat, Operation, Platform, StreamResume, match_template,
+};
+use journal::Journal;
+use spec::Requests;
 
-/// One request the mock received.
+/// How often an open stream without an `end` sends its heartbeat, unless configured.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The largest request body the mock reads (64 MiB), unless configured; a longer one gets `413`.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The header naming which answer the mock gave.
+const MOCK_HEADER: &str = "x-agentwire-mock";
+
+/// Which answer the mock gave a request (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answer {
+    /// The most specific matching fixture (registered fixtures are `<registered>`).
+    Fixture {
+        /// The fixture's file.
+        file: String,
+    },
+    /// No fixture matched and the request is valid: the operation's default success fixture.
+    Default {
+        /// The fixture's file (`<operationId>.json`).
+        file: String,
+    },
+    /// No fixture matched and the request is invalid against the spec: `400`.
+    Invalid {
+        /// The field errors sent, `"path: message"`.
+        field_errors: Vec<String>,
+    },
+    /// The operation requires credentials the request does not carry: `401`.
+    Unauthorized,
+    /// No operation fits the method and path: `404`, code `mock_no_route`.
+    NoRoute,
+    /// No fixture matched and (strict mode, or no default fixture) nothing else may answer:
+    /// `404`, code `mock_no_fixture`.
+    NoFixture,
+    /// The body is longer than the mock reads: `413`.
+    TooLarge,
+    /// The body could not be read (malformed chunked encoding, shorter than its
+    /// `Content-Length`): `400`.
+    BadBody,
+}
+
+impl Answer {
+    /// The `x-agentwire-mock` header value for it.
+    fn tag(&self) -> &'static str {
+        match self {
+            Answer::Fixture { .. } => "fixture",
+            Answer::Default { .. } => "default",
+            Answer::Invalid { .. } => "invalid",
+            Answer::Unauthorized => "unauthorized",
+            Answer::NoRoute => "no-route",
+            Answer::NoFixture => "no-fixture",
+            Answer::TooLarge => "too-large",
+            Answer::BadBody => "bad-body",
+        }
+    }
+}
+
+/// One request the mock received, and what it answered.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Received {
@@ -56,12 +179,21 @@ pub struct Received {
     pub query: Vec<(String, String)>,
     /// The headers, lower-case names (a repeated header keeps its last value).
     pub headers: BTreeMap<String, String>,
-    /// The raw body.
+    /// The raw body as journalled: cut to the journal's per-body limit when `truncated`.
     pub body: Bytes,
+    /// The body's length as received, in bytes (before any truncation; for a body that could
+    /// not be read, what arrived before it failed).
+    pub body_len: usize,
+    /// Whether `body` holds only the start of a longer body.
+    pub truncated: bool,
+    /// Which answer the mock gave.
+    pub answer: Answer,
+    /// The status it answered with.
+    pub status: u16,
 }
 
 impl Received {
-    /// The body as JSON, if it is JSON.
+    /// The body as JSON, if it is JSON (a truncated body seldom is).
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
@@ -81,8 +213,13 @@ impl Received {
 
 struct Shared {
     platform: &'static Platform,
+    addr: SocketAddr,
+    strict: bool,
+    heartbeat: Duration,
+    max_body: usize,
+    requests: Option<Requests>,
     fixtures: Mutex<Vec<Entry>>,
-    journal: Mutex<Vec<Received>>,
+    journal: Mutex<Journal>,
 }
 
 struct Entry {
@@ -91,7 +228,8 @@ struct Entry {
     played: usize,
 }
 
-/// A running mock server; it stops when dropped.
+/// A running mock server; it stops when dropped, and every connection it holds open (a
+/// streaming answer, say) is closed then.
 pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -103,6 +241,7 @@ impl std::fmt::Debug for MockServer {
         f.debug_struct("MockServer")
             .field("platform", &self.shared.platform.name)
             .field("addr", &self.addr)
+            .field("strict", &self.shared.strict)
             .finish()
     }
 }
@@ -117,6 +256,9 @@ pub enum MockError {
     /// The loopback listener could not be bound.
     #[error("cannot listen on loopback: {0}")]
     Bind(#[from] std::io::Error),
+    /// The request schemas compiled in for the platform do not parse (a generator bug).
+    #[error("bad request schema: {0}")]
+    Schema(String),
 }
 
 /// The fixtures compiled in for a platform (empty without the `mock` feature's build). They are
@@ -136,21 +278,80 @@ pub fn embedded_fixtures(platform: &Platform) -> Result<Vec<Fixture>, MockError>
         .collect()
 }
 
-impl MockServer {
-    /// Starts a mock of `platform` serving its embedded fixtures on `127.0.0.1` (a free port).
-    pub async fn start(platform: &'static Platform) -> Result<MockServer, MockError> {
-        let fixtures = embedded_fixtures(platform)?;
-        Self::start_with(platform, fixtures, 0).await
+/// Configures a [`MockServer`] before it starts: `MockServer::builder(&PLATFORM)...start()`.
+#[derive(Debug)]
+#[must_use = "a mock does nothing until it is started"]
+pub struct MockBuilder {
+    platform: &'static Platform,
+    fixtures: Option<Vec<Fixture>>,
+    port: u16,
+    strict: bool,
+    heartbeat: Duration,
+    max_body: usize,
+    journal: JournalLimits,
+}
+
+impl MockBuilder {
+    /// Serves these fixtures instead of the embedded ones.
+    pub fn fixtures(mut self, fixtures: Vec<Fixture>) -> Self {
+        self.fixtures = Some(fixtures);
+        self
     }
 
-    /// Starts a mock of `platform` serving `fixtures` on `127.0.0.1:port` (0: any free port).
-    pub async fn start_with(
-        platform: &'static Platform,
-        fixtures: Vec<Fixture>,
-        port: u16,
-    ) -> Result<MockServer, MockError> {
+    /// Listens on `127.0.0.1:port` (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Strict mode, for fixture authors (default off): a request no fixture matches gets the
+    /// "no fixture" answer (`404`, code `mock_no_fixture`) instead of the default fixture or a
+    /// validation error.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// How often an open stream sends its heartbeat (default 15 s; at least 1 ms).
+    pub fn heartbeat_interval(mut self, every: Duration) -> Self {
+        self.heartbeat = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The largest request body read, in bytes (default 64 MiB); a longer one gets `413`.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// How much of what it receives the mock keeps (default [`JournalLimits::IN_PROCESS`]).
+    pub fn journal_limits(mut self, limits: JournalLimits) -> Self {
+        self.journal = limits;
+        self
+    }
+
+    /// Binds the listener and starts serving.
+    ///
+    /// Fails when a fixture does not parse, the compiled-in request schemas do not parse, or
+    /// the port cannot be bound.
+    pub async fn start(self) -> Result<MockServer, MockError> {
+        let fixtures = match self.fixtures {
+            Some(f) => f,
+            None => embedded_fixtures(self.platform)?,
+        };
+        let requests = spec::table(self.platform)
+            .map(Requests::parse)
+            .transpose()
+            .map_err(MockError::Schema)?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            platform,
+            platform: self.platform,
+            addr,
+            strict: self.strict,
+            heartbeat: self.heartbeat,
+            max_body: self.max_body,
+            requests,
             fixtures: Mutex::new(
                 fixtures
                     .into_iter()
@@ -161,42 +362,113 @@ impl MockServer {
                     })
                     .collect(),
             ),
-            journal: Mutex::new(Vec::new()),
+            journal: Mutex::new(Journal::new(self.journal)),
         });
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            // The server runs until the MockServer is dropped (its task is aborted then).
-            let _ = axum::serve(listener, app).await;
-        });
+        let task = tokio::spawn(serve(listener, shared.clone()));
         Ok(MockServer { addr, shared, task })
     }
+}
 
-    /// The origin to give a client as its base URL (`http://127.0.0.1:PORT`); the client adds
-    /// the platform's path prefix, which the mock serves.
+/// Accepts connections until aborted; each connection runs in a set owned by this task, so
+/// aborting it (dropping the `MockServer`) closes them all.
+async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let shared = shared.clone();
+                    connections.spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let shared = shared.clone();
+                            async move {
+                                Ok::<_, std::convert::Infallible>(
+                                    handle(shared, req.map(Body::new)).await,
+                                )
+                            }
+                        });
+                        // A client that half-closes after its request still gets the answer
+                        // (a body shorter than its Content-Length is answered 400).
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .half_close(true)
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+impl MockServer {
+    /// Starts a mock of `platform` serving its embedded fixtures on `127.0.0.1` (a free port),
+    /// with every default of [`MockServer::builder`].
+    pub async fn start(platform: &'static Platform) -> Result<MockServer, MockError> {
+        Self::builder(platform).start().await
+    }
+
+    /// Starts a mock of `platform` serving `fixtures` on `127.0.0.1:port` (0: any free port).
+    pub async fn start_with(
+        platform: &'static Platform,
+        fixtures: Vec<Fixture>,
+        port: u16,
+    ) -> Result<MockServer, MockError> {
+        Self::builder(platform)
+            .fixtures(fixtures)
+            .port(port)
+            .start()
+            .await
+    }
+
+    /// A mock of `platform` to configure: its embedded fixtures on a free port, not strict,
+    /// heartbeats every 15 s, bodies up to 64 MiB, [`JournalLimits::IN_PROCESS`].
+    pub fn builder(platform: &'static Platform) -> MockBuilder {
+        MockBuilder {
+            platform,
+            fixtures: None,
+            port: 0,
+            strict: false,
+            heartbeat: DEFAULT_HEARTBEAT_INTERVAL,
+            max_body: DEFAULT_MAX_BODY_BYTES,
+            journal: JournalLimits::IN_PROCESS,
+        }
+    }
+
+    /// The origin to give an agentwire client as its base URL (`http://127.0.0.1:PORT`): the
+    /// client adds the platform's path prefix, which the mock serves.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// The full base URL of the platform's default host, prefix included — what another
-    /// language's client takes as its base.
+    /// The full base URL of the platform's default host, prefix included
+    /// (`http://127.0.0.1:PORT/api/v1/console`) — what a plain HTTP client prefixes paths with.
     pub fn platform_url(&self) -> String {
-        let prefix = self
-            .shared
-            .platform
-            .hosts
-            .first()
-            .map(|h| h.prefix)
-            .unwrap_or("");
-        format!("http://{}{prefix}", self.addr)
+        platform_url(&self.shared)
+    }
+
+    /// The mock's own index (`GET`, JSON): the URLs, every operation and its fixtures.
+    pub fn index_url(&self) -> String {
+        format!("http://{}/_agentwire/", self.addr)
+    }
+
+    /// What `GET /_agentwire/` answers: `platform`, `base_url`, `platform_url`, `strict`, and
+    /// `operations`, each with its `id`, `method`, `path` (relative to its host), `url`,
+    /// `fixtures` (file names) and `default` (the default success fixture, or null).
+    pub fn index(&self) -> Value {
+        index_json(&self.shared)
     }
 
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Whether the mock runs in strict mode.
+    pub fn is_strict(&self) -> bool {
+        self.shared.strict
     }
 
     /// Adds a fixture; registered fixtures win over embedded ones that match as well.
@@ -208,15 +480,20 @@ impl MockServer {
         });
     }
 
-    /// Every request received so far, in order.
+    /// Every request still in the journal, oldest first (see [`JournalLimits`]).
     pub fn journal(&self) -> Vec<Received> {
-        lock(&self.shared.journal).clone()
+        lock(&self.shared.journal).entries().cloned().collect()
     }
 
-    /// The requests routed to `operation`.
+    /// The body bytes the journal holds now (never more than [`JournalLimits::bytes`]).
+    pub fn journal_bytes(&self) -> usize {
+        lock(&self.shared.journal).bytes()
+    }
+
+    /// The requests in the journal routed to `operation`.
     pub fn received(&self, operation: &str) -> Vec<Received> {
         lock(&self.shared.journal)
-            .iter()
+            .entries()
             .filter(|r| r.operation.as_deref() == Some(operation))
             .cloned()
             .collect()
@@ -240,6 +517,16 @@ impl Drop for MockServer {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicked handler cannot leave these lists half-updated; keep serving.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn platform_url(shared: &Shared) -> String {
+    let prefix = shared
+        .platform
+        .hosts
+        .first()
+        .map(|h| h.prefix)
+        .unwrap_or("");
+    format!("http://{}{prefix}", shared.addr)
 }
 
 /// Routes `method path` (relative to a host) to an operation: literal segments beat templates.
@@ -287,11 +574,70 @@ fn named_members(f: &Fixture) -> usize {
     f.request.query.len() + body
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    let method = req.method().as_str().to_owned();
-    let full_path = req.uri().path().to_owned();
-    let query: Vec<(String, String)> = req
-        .uri()
+/// Why a body could not be taken.
+enum BodyError {
+    /// Longer than the mock reads.
+    TooLarge,
+    /// The connection or its framing failed.
+    Unreadable(String),
+}
+
+/// Reads a request body up to `limit` bytes. On failure, also how many bytes had arrived.
+async fn read_body(
+    body: Body,
+    content_length: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, (BodyError, usize)> {
+    if content_length.is_some_and(|n| n > limit as u64) {
+        return Err((BodyError::TooLarge, 0));
+    }
+    let mut stream = body.into_data_stream();
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                if buf.len() + bytes.len() > limit {
+                    return Err((BodyError::TooLarge, buf.len() + bytes.len()));
+                }
+                buf.extend_from_slice(&bytes);
+            }
+            Err(e) => return Err((BodyError::Unreadable(e.to_string()), buf.len())),
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// What to send back.
+enum Reply {
+    /// A fixture's answer (from the fixture or as the default), and how to play a stream.
+    Fixture {
+        response: Box<FixtureResponse>,
+        file: String,
+        play: Option<StreamPlay>,
+    },
+    /// An answer of the mock's own.
+    Own { status: u16, body: Value },
+}
+
+/// How to replay a stream answer.
+struct StreamPlay {
+    /// The position the request resumes after, if it names one.
+    after: Option<String>,
+    /// Every recorded event id of the operation, in recording order.
+    order: Vec<String>,
+    /// What to send on an open stream every heartbeat interval.
+    heartbeat: Bytes,
+}
+
+async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let full_path = parts.uri.path().to_owned();
+    if method == "GET" && (full_path == "/_agentwire" || full_path == "/_agentwire/") {
+        return json_response(200, &index_json(&shared), "index");
+    }
+    let query: Vec<(String, String)> = parts
+        .uri
         .query()
         .map(|q| {
             form_urlencoded::parse(q.as_bytes())
@@ -299,8 +645,8 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 .collect()
         })
         .unwrap_or_default();
-    let headers: BTreeMap<String, String> = req
-        .headers()
+    let headers: BTreeMap<String, String> = parts
+        .headers
         .iter()
         .map(|(k, v)| {
             (
@@ -309,12 +655,20 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             )
         })
         .collect();
-    let body = axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
+    let content_length = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let read = read_body(body, content_length, shared.max_body).await;
+    let (body, body_len) = match &read {
+        Ok(bytes) => (bytes.clone(), bytes.len()),
+        Err((_, arrived)) => (Bytes::new(), *arrived),
+    };
 
     let routed = route(shared.platform, &method, &full_path);
-    let received = Received {
+    let (kept, truncated) = lock(&shared.journal).kept_body(&body);
+    let mut received = Received {
         operation: routed.as_ref().map(|(op, _)| op.id.to_owned()),
         method: method.clone(),
         path: routed
@@ -323,31 +677,287 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .unwrap_or(full_path.clone()),
         query,
         headers,
-        body,
+        body: kept,
+        body_len,
+        truncated,
+        answer: Answer::NoRoute,
+        status: 0,
     };
-    lock(&shared.journal).push(received.clone());
+    let (answer, reply) = decide(&shared, routed, &received, read.map(|_| body));
+    received.status = match &reply {
+        Reply::Fixture { response, .. } => response.status,
+        Reply::Own { status, .. } => *status,
+    };
+    let tag = answer.tag();
+    received.answer = answer;
+    lock(&shared.journal).push(received);
+    match reply {
+        Reply::Own { status, body } => json_response(status, &body, tag),
+        Reply::Fixture {
+            response,
+            file,
+            play,
+        } => respond(*response, play, shared.heartbeat, tag, &file).await,
+    }
+}
 
+/// The three answers, and the mock's own (see the module docs).
+fn decide(
+    shared: &Shared,
+    routed: Option<(&'static Operation, String)>,
+    req: &Received,
+    body: Result<Bytes, (BodyError, usize)>,
+) -> (Answer, Reply) {
+    let format = &shared.platform.errors;
+    let own = |answer: Answer, status: u16, code: &str, message: String| {
+        let body = error_body(format, code, &message, &[]);
+        (answer, Reply::Own { status, body })
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err((BodyError::TooLarge, _)) => {
+            return own(
+                Answer::TooLarge,
+                413,
+                "mock_body_too_large",
+                format!(
+                    "the request body is larger than the mock reads ({} bytes)",
+                    shared.max_body
+                ),
+            );
+        }
+        Err((BodyError::Unreadable(why), _)) => {
+            return own(
+                Answer::BadBody,
+                400,
+                "mock_unreadable_body",
+                format!("the request body could not be read: {why}"),
+            );
+        }
+    };
     let Some((op, rel)) = routed else {
-        return json_response(
+        return own(
+            Answer::NoRoute,
             404,
-            &json!({"message": format!("the mock has no route for {method} {full_path}"), "code": "not_found"}),
+            "mock_no_route",
+            format!(
+                "the mock has no route for {} {}: no {} operation fits it (GET /_agentwire/ lists them)",
+                req.method, req.path, shared.platform.display_name
+            ),
         );
     };
-    let answer = pick(&shared, op.id, &rel, &received);
-    match answer {
-        Some(answer) => respond(answer).await,
-        None => json_response(
+    if !authorized(op, req) {
+        return own(
+            Answer::Unauthorized,
+            401,
+            "unauthorized",
+            format!(
+                "{} requires credentials: {} (the mock accepts any non-empty value)",
+                op.id,
+                expected_credentials(op)
+            ),
+        );
+    }
+    if let Some((response, file, play)) = pick(shared, op, &rel, req, &body, false) {
+        return (
+            Answer::Fixture { file: file.clone() },
+            Reply::Fixture {
+                response: Box::new(response),
+                file,
+                play,
+            },
+        );
+    }
+    let what = format!("{} ({} {})", op.id, req.method, rel);
+    if shared.strict {
+        return own(
+            Answer::NoFixture,
             404,
-            &json!({"message": format!("the mock has no fixture for {} ({method} {rel})", op.id), "code": "not_found"}),
+            "mock_no_fixture",
+            format!("the mock has no fixture for {what} (strict mode)"),
+        );
+    }
+    if let Some((spec, body_schema)) = shared.requests.as_ref().and_then(|r| r.get(op.id)) {
+        let defs = shared
+            .requests
+            .as_ref()
+            .map(|r| &r.defs)
+            .unwrap_or(&Value::Null);
+        let problems = request::problems(spec, body_schema, defs, op.path, &rel, &req.query, &body);
+        if !problems.is_empty() {
+            let code = format
+                .validation_codes
+                .first()
+                .copied()
+                .unwrap_or("validation_error");
+            let message = format!("the request is not valid for {}", op.id);
+            let body = error_body(format, code, &message, &problems);
+            return (
+                Answer::Invalid {
+                    field_errors: problems,
+                },
+                Reply::Own { status: 400, body },
+            );
+        }
+    }
+    match pick(shared, op, &rel, req, &body, true) {
+        Some((response, file, play)) => (
+            Answer::Default { file: file.clone() },
+            Reply::Fixture {
+                response: Box::new(response),
+                file,
+                play,
+            },
+        ),
+        None => own(
+            Answer::NoFixture,
+            404,
+            "mock_no_fixture",
+            format!(
+                "the mock has no fixture for {what}, and no default fixture {}.json",
+                op.id
+            ),
         ),
     }
 }
 
-/// Chooses the fixture for a request and advances its sequence.
-fn pick(shared: &Shared, op_id: &str, rel: &str, req: &Received) -> Option<FixtureResponse> {
+/// Whether the request carries every scheme of one of the operation's auth alternatives (any
+/// non-empty value; a Bearer scheme needs `Authorization: Bearer <non-empty>`).
+fn authorized(op: &Operation, req: &Received) -> bool {
+    op.auth.is_empty()
+        || op.auth.iter().any(|alternative| {
+            alternative.iter().all(|scheme| match scheme {
+                Auth::Bearer(_) => req.header("authorization").is_some_and(|v| {
+                    v.trim().split_once(' ').is_some_and(|(kind, token)| {
+                        kind.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
+                    })
+                }),
+                Auth::Header(name, _) => req.header(name).is_some_and(|v| !v.trim().is_empty()),
+                Auth::Query(name, _) => req
+                    .query
+                    .iter()
+                    .any(|(k, v)| k == name && !v.trim().is_empty()),
+            })
+        })
+}
+
+/// The operation's first auth alternative, as a reader would send it.
+fn expected_credentials(op: &Operation) -> String {
+    op.auth
+        .first()
+        .map(|alternative| {
+            alternative
+                .iter()
+                .map(|scheme| match scheme {
+                    Auth::Bearer(_) => "Authorization: Bearer <key>".to_owned(),
+                    Auth::Header(name, _) => format!("{name}: <key>"),
+                    Auth::Query(name, _) => format!("?{name}=<key>"),
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .unwrap_or_default()
+}
+
+/// An error body in the platform's format: its message member, its code member, and — for
+/// field errors — its field-errors member holding `"path: message"` strings (BimpeAI puts them
+/// in `message` itself).
+fn error_body(format: &ErrorFormat, code: &str, message: &str, field_errors: &[String]) -> Value {
+    let message_member = format.message.first().copied().unwrap_or("message");
+    let code_member = format.code.first().copied().unwrap_or("code");
+    let mut body = Map::new();
+    match format.field_errors {
+        Some(member) if !field_errors.is_empty() => {
+            body.insert(member.to_owned(), json!(field_errors));
+            if member != message_member {
+                body.insert(message_member.to_owned(), json!(message));
+            }
+        }
+        _ if !field_errors.is_empty() => {
+            body.insert(
+                message_member.to_owned(),
+                json!(format!("{message}: {}", field_errors.join("; "))),
+            );
+        }
+        _ => {
+            body.insert(message_member.to_owned(), json!(message));
+        }
+    }
+    body.insert(code_member.to_owned(), json!(code));
+    Value::Object(body)
+}
+
+/// Chooses the fixture for a request (or, with `default`, the operation's default success
+/// fixture) and advances its sequence: the answer, the fixture's file, and how to play it if
+/// it is a stream.
+fn pick(
+    shared: &Shared,
+    op: &'static Operation,
+    rel: &str,
+    req: &Received,
+    body: &[u8],
+    default: bool,
+) -> Option<(FixtureResponse, String, Option<StreamPlay>)> {
     let query = req.query_map();
-    let body: Value = req.json().unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let mut fixtures = lock(&shared.fixtures);
+    let index = if default {
+        fixtures
+            .iter()
+            .position(|e| e.fixture.operation == op.id && e.fixture.is_default())
+    } else {
+        best_match(&fixtures, op.id, rel, &query, &body)
+    }?;
+    let play = op.stream.map(|stream| {
+        let mut order: Vec<String> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        for e in fixtures.iter().filter(|e| e.fixture.operation == op.id) {
+            for answer in e.fixture.answers() {
+                if let Some(sse) = &answer.sse {
+                    let text = sse.chunks().concat();
+                    for id in stream::blocks(&text).into_iter().filter_map(|b| b.id) {
+                        if !order.contains(&id) {
+                            order.push(id);
+                        }
+                    }
+                    texts.push(text);
+                }
+            }
+        }
+        let after = match stream.resume {
+            Some(StreamResume::Query(name)) => req
+                .query
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+            Some(StreamResume::Header(name)) => req.header(name).map(str::to_owned),
+            None => None,
+        }
+        .filter(|v| !v.is_empty());
+        StreamPlay {
+            after,
+            order,
+            heartbeat: stream::heartbeat(stream.heartbeat, texts.iter().map(String::as_str)),
+        }
+    });
+    let entry = fixtures.get_mut(index)?;
+    let answers = entry.fixture.answers();
+    let answer = answers
+        .get(entry.played.min(answers.len().saturating_sub(1)))
+        .map(|a| (*a).clone())?;
+    entry.played += 1;
+    Some((answer, entry.fixture.file.clone(), play))
+}
+
+/// The index of the most specific fixture matching the request, if any.
+fn best_match(
+    fixtures: &[Entry],
+    op_id: &str,
+    rel: &str,
+    query: &BTreeMap<String, String>,
+    body: &Value,
+) -> Option<usize> {
     let mut best: Option<((bool, bool, usize, bool), usize)> = None;
     for (index, entry) in fixtures.iter().enumerate() {
         let f = &entry.fixture;
@@ -357,7 +967,7 @@ fn pick(shared: &Shared, op_id: &str, rel: &str, req: &Received) -> Option<Fixtu
         let query_ok = f.request.query.iter().all(|(k, v)| query.get(k) == Some(v));
         let body_ok = match &f.request.body {
             None | Some(Value::Null) => true,
-            Some(named) => subset(named, &body),
+            Some(named) => subset(named, body),
         };
         if !query_ok || !body_ok {
             continue;
@@ -373,51 +983,90 @@ fn pick(shared: &Shared, op_id: &str, rel: &str, req: &Received) -> Option<Fixtu
             best = Some((rank, index));
         }
     }
-    let (_, index) = best?;
-    let entry = fixtures.get_mut(index)?;
-    let answers = entry.fixture.answers();
-    let answer = answers
-        .get(entry.played.min(answers.len().saturating_sub(1)))
-        .map(|a| (*a).clone());
-    entry.played += 1;
-    answer
+    best.map(|(_, index)| index)
 }
 
-fn json_response(status: u16, body: &Value) -> Response {
+/// `GET /_agentwire/`: the URLs, and every operation with its fixtures.
+fn index_json(shared: &Shared) -> Value {
+    let fixtures = lock(&shared.fixtures);
+    let operations: Vec<Value> = shared
+        .platform
+        .operations
+        .iter()
+        .map(|op| {
+            let files: Vec<&str> = fixtures
+                .iter()
+                .filter(|e| e.fixture.operation == op.id)
+                .map(|e| e.fixture.file.as_str())
+                .collect();
+            let default = fixtures
+                .iter()
+                .find(|e| e.fixture.operation == op.id && e.fixture.is_default())
+                .map(|e| e.fixture.file.as_str());
+            let prefix = shared
+                .platform
+                .hosts
+                .get(op.host)
+                .map(|h| h.prefix)
+                .unwrap_or("");
+            json!({
+                "id": op.id,
+                "method": op.method.as_str(),
+                "path": op.path,
+                "url": format!("http://{}{prefix}{}", shared.addr, op.path),
+                "fixtures": files,
+                "default": default,
+            })
+        })
+        .collect();
+    json!({
+        "platform": shared.platform.name,
+        "display_name": shared.platform.display_name,
+        "base_url": format!("http://{}", shared.addr),
+        "platform_url": platform_url(shared),
+        "strict": shared.strict,
+        "operations": operations,
+    })
+}
+
+fn json_response(status: u16, body: &Value, tag: &'static str) -> Response {
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
+    r.headers_mut()
+        .insert(MOCK_HEADER, HeaderValue::from_static(tag));
     r
 }
 
-async fn respond(answer: FixtureResponse) -> Response {
+async fn respond(
+    answer: FixtureResponse,
+    play: Option<StreamPlay>,
+    heartbeat_every: Duration,
+    tag: &'static str,
+    file: &str,
+) -> Response {
     if let Some(ms) = answer.delay_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    let end = answer.end.clone().unwrap_or_else(|| "close".into());
     let body = if let Some(sse) = &answer.sse {
-        let chunks: Vec<Result<Bytes, std::io::Error>> = sse
-            .chunks()
-            .into_iter()
-            .map(|c| Ok(Bytes::from(c)))
-            .collect();
-        let head = futures_util::stream::iter(chunks);
-        let tail: futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>> =
-            match end.as_str() {
-                // An error after the data makes hyper cut the connection mid-body.
-                // The pause lets hyper flush the headers and data first (it coalesces writes).
-                "drop" => Box::pin(futures_util::stream::once(async {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "fixture drops the stream",
-                    ))
-                })),
-                "hang" => Box::pin(futures_util::stream::pending()),
-                _ => Box::pin(futures_util::stream::empty()),
-            };
-        Body::from_stream(futures_util::StreamExt::chain(head, tail))
+        let mut chunks = sse.chunks();
+        let heartbeat = match play {
+            Some(play) => {
+                if let Some(after) = &play.after {
+                    chunks = stream::resume_after(chunks, after, &play.order);
+                }
+                play.heartbeat
+            }
+            None => Bytes::from_static(b": heartbeat\n\n"),
+        };
+        let tail = match answer.end.as_deref() {
+            None | Some("open") => stream::Tail::Heartbeat(heartbeat, heartbeat_every),
+            Some("drop") => stream::Tail::Drop,
+            Some("hang") => stream::Tail::Hang,
+            Some(_) => stream::Tail::Close,
+        };
+        Body::from_stream(stream::body(chunks, tail))
     } else if let Some(text) = &answer.text {
         Body::from(text.clone())
     } else if let Some(json) = &answer.body {
@@ -444,6 +1093,11 @@ async fn respond(answer: FixtureResponse) -> Response {
         ) {
             r.headers_mut().insert(name, value);
         }
+    }
+    r.headers_mut()
+        .insert(MOCK_HEADER, HeaderValue::from_static(tag));
+    if let Ok(value) = HeaderValue::from_str(file) {
+        r.headers_mut().insert("x-agentwire-fixture", value);
     }
     r
 }

@@ -221,6 +221,20 @@ pub struct StreamSpec {
     pub heartbeat: &'static [&'static str],
     /// Whether a last event without its blank line counts at end of input.
     pub flush_at_eof: bool,
+    /// Where a reconnect names the last event it received, when the stream can be resumed
+    /// (`x-agentwire-stream.resume`).
+    pub resume: Option<StreamResume>,
+}
+
+/// Where a stream takes the position to resume from: the id of the last event received (or,
+/// where the platform accepts one, a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamResume {
+    /// A query parameter: `?after=<id>` (BimpeAI).
+    Query(&'static str),
+    /// A request header: `Last-Event-ID: <id>`.
+    Header(&'static str),
 }
 
 /// One operation of a platform's spec.
@@ -257,7 +271,8 @@ pub struct Operation {
 /// template variable, in order, and the number of literal segments that matched (routing prefers
 /// the template with the most, so `/workflows/clone` beats `/workflows/{workflow_id}`). `None`
 /// when the path does not fit or a variable's segment is empty.
-#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+// Used by the mock and the contract checks; a build with neither has no caller.
+#[cfg_attr(not(any(feature = "mock", feature = "contract")), allow(dead_code))]
 pub(crate) fn match_template<'p>(
     template: &'p str,
     path: &'p str,

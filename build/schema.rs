@@ -1,4 +1,6 @@
-//! OpenAPI 3.0 schemas as JSON Schema (2020-12), for validating fixtures and live answers.
+//! OpenAPI 3.0 schemas as JSON Schema (2020-12), for validating fixtures and live answers (the
+//! contract suite, as `agentwire::contract::schema`) and requests (build.rs compiles this same
+//! file and emits each operation's request-body schema for the mock, feature `mock`).
 //!
 //! The conversion is strict where a contract should be: an object schema without
 //! `additionalProperties` admits no member the spec does not name (the client tolerates new

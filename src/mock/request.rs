@@ -1,0 +1,177 @@
+//! A request checked against its operation's spec, for the mock's second and third answers:
+//! path parameters and query parameters by their declared types (enums exactly, undeclared
+//! parameters rejected), and the JSON body against its request schema. Each problem comes out
+//! as a `"path: message"` field error, the way platforms write them: a parameter by its name, a
+//! body member by its dotted path (`channels.0.type`), the body as a whole as `body`.
+
+use serde_json::Value;
+
+use super::spec::RequestSpec;
+use super::validate;
+use crate::runtime::operation::match_template;
+
+/// How the body as a whole is named in field errors.
+const BODY: &str = "body";
+
+/// Every problem of a routed request; empty when it is valid against the spec.
+pub(crate) fn problems(
+    spec: &RequestSpec,
+    body_schema: Option<&Value>,
+    defs: &Value,
+    template: &str,
+    path: &str,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some((_, values)) = match_template(template, path) {
+        for (name, raw) in values {
+            let Some(param) = spec.path_params.iter().find(|p| p.name == name) else {
+                continue;
+            };
+            let value = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            if let Err(e) = param.kind.check(&value) {
+                out.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    for (name, value) in query {
+        match spec.query.iter().find(|p| p.name == name) {
+            Some(param) => {
+                if let Err(e) = param.kind.check(value) {
+                    out.push(format!("{name}: {e}"));
+                }
+            }
+            None => out.push(format!(
+                "{name}: is not a query parameter of {}",
+                spec.operation
+            )),
+        }
+    }
+    for param in spec.query.iter().filter(|p| p.required) {
+        if !query.iter().any(|(name, _)| name == param.name) {
+            out.push(format!("{}: is required", param.name));
+        }
+    }
+    if let Some(declared) = &spec.body {
+        let text = std::str::from_utf8(body).map(str::trim);
+        match text {
+            Ok("") if declared.required => out.push(format!("{BODY}: is required")),
+            Ok("") => {}
+            _ => match serde_json::from_slice::<Value>(body) {
+                Err(e) => out.push(format!("{BODY}: is not valid JSON ({e})")),
+                Ok(value) => {
+                    if let Some(schema) = body_schema {
+                        out.extend(
+                            validate::validate(schema, defs, &value)
+                                .iter()
+                                .map(|v| v.field_error(BODY)),
+                        );
+                    }
+                }
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::spec::{BodySpec, ParamKind, ParamSpec};
+    use serde_json::json;
+
+    static SPEC: RequestSpec = RequestSpec {
+        operation: "things.update",
+        path_params: &[ParamSpec {
+            name: "thing_id",
+            kind: ParamKind::Integer,
+            required: true,
+        }],
+        query: &[
+            ParamSpec {
+                name: "mode",
+                kind: ParamKind::Enum(&["fast", "slow"]),
+                required: true,
+            },
+            ParamSpec {
+                name: "dry_run",
+                kind: ParamKind::Boolean,
+                required: false,
+            },
+        ],
+        body: Some(BodySpec {
+            schema: "",
+            required: true,
+        }),
+    };
+
+    fn check(path: &str, query: &[(&str, &str)], body: &str) -> Vec<String> {
+        let schema = json!({"type": "object", "additionalProperties": false,
+            "required": ["name"], "properties": {"name": {"type": "string"}}});
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        problems(
+            &SPEC,
+            Some(&schema),
+            &json!({}),
+            "/things/{thing_id}",
+            path,
+            &query,
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn a_valid_request_has_no_problems() {
+        assert_eq!(
+            check("/things/42", &[("mode", "fast")], r#"{"name": "x"}"#),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn parameters_are_checked_by_type_and_undeclared_ones_named() {
+        assert_eq!(
+            check(
+                "/things/forty",
+                &[("dry_run", "yes"), ("colour", "blue")],
+                r#"{"name": "x"}"#
+            ),
+            [
+                "thing_id: must be an integer (got \"forty\")",
+                "dry_run: must be true or false (got \"yes\")",
+                "colour: is not a query parameter of things.update",
+                "mode: is required",
+            ]
+        );
+        assert_eq!(
+            check("/things/1", &[("mode", "medium")], r#"{"name": "x"}"#),
+            ["mode: must be one of fast, slow (got \"medium\")"]
+        );
+    }
+
+    #[test]
+    fn the_body_is_required_parsed_and_validated() {
+        assert_eq!(
+            check("/things/1", &[("mode", "fast")], "  "),
+            ["body: is required"]
+        );
+        let not_json = check("/things/1", &[("mode", "fast")], "{name:");
+        assert_eq!(not_json.len(), 1);
+        assert!(
+            not_json[0].starts_with("body: is not valid JSON ("),
+            "{not_json:?}"
+        );
+        assert_eq!(
+            check("/things/1", &[("mode", "fast")], r#"{"nom": 1}"#),
+            ["name: is required", "nom: is not allowed"]
+        );
+        assert_eq!(
+            check("/things/1", &[("mode", "fast")], "[1]"),
+            ["body: must be an object"]
+        );
+    }
+}
