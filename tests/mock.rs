@@ -971,3 +971,58 @@ async fn an_unreadable_body_is_400_never_no_fixture_nor_empty() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_invalid_request_gets_the_400_even_where_a_catch_all_fixture_would_answer() {
+    within(async {
+        let mock = MockServer::start(&PLATFORM).await.expect("mock starts");
+        // workflows.list.json names no query member: it would match any GET /workflows.
+        let url = format!("{}/workflows?scope=bogus&page=x", mock.platform_url());
+        let response = http()
+            .get(&url)
+            .header("authorization", "Bearer sk_test")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status().as_u16(), 400);
+        assert_eq!(
+            response
+                .headers()
+                .get("x-agentwire-mock")
+                .and_then(|v| v.to_str().ok()),
+            Some("invalid")
+        );
+        let body: Value =
+            serde_json::from_slice(&response.bytes().await.expect("body")).expect("json");
+        let problems: Vec<String> = body["message"]
+            .as_array()
+            .expect("field errors")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        assert!(
+            problems.iter().any(|p| p.starts_with("scope:")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("page:")),
+            "{problems:?}"
+        );
+        let journal = mock.journal();
+        assert!(
+            matches!(journal[0].answer, Answer::Invalid { .. }),
+            "{journal:?}"
+        );
+
+        // The same operation with valid parameters: the fixture that matches it.
+        let response = http()
+            .get(format!("{}/workflows?scope=owned", mock.platform_url()))
+            .header("authorization", "Bearer sk_test")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(matches!(mock.journal()[1].answer, Answer::Fixture { .. }));
+    })
+    .await;
+}

@@ -33,22 +33,23 @@
 //! non-empty value is accepted (`Authorization: Bearer <anything>`); operations with
 //! `security: []` need none. Then:
 //!
-//! 1. **The most specific matching fixture.** Among the operation's fixtures, those whose named
+//! 1. **A request that is not valid against the spec** gets `400` in the platform's own error
+//!    format, with its validation code and one `"path: message"` field error per problem (for
+//!    BimpeAI `{"message": ["name: is required"], "code": "validation_error"}`, which the client
+//!    reads as `ErrorKind::Validation`) — even where a fixture would match it: every fixture's own
+//!    request is valid (the contract suite checks it), so no fixture can stand for an invalid
+//!    one. Valid means: path and query parameters of their declared types (enum values exactly;
+//!    undeclared query parameters are rejected), and the JSON body valid against the request
+//!    schema, where an object admits no member the spec does not name. The schemas are compiled
+//!    in by build.rs: the mock reads no spec file.
+//! 2. **The most specific matching fixture.** Among the operation's fixtures, those whose named
 //!    query and body members all match are candidates; an exact path match ranks first, then the
 //!    fixture naming the most members, then a success over an error, then file order. Registered
 //!    fixtures rank above embedded ones. An error fixture is a candidate only when its path is
 //!    the request's or it names a query or body member.
-//! 2. **Otherwise, if the request is valid against the spec**, the operation's default success
-//!    fixture, `<operationId>.json`. Valid means: path and query parameters of their declared
-//!    types (enum values exactly; undeclared query parameters are rejected), and the JSON body
-//!    valid against the request schema, where an object admits no member the spec does not
-//!    name. The schemas are compiled in by build.rs: the mock reads no spec file.
-//! 3. **Otherwise** `400` in the platform's own error format, with its validation code and one
-//!    `"path: message"` field error per problem (for BimpeAI
-//!    `{"message": ["name: is required"], "code": "validation_error"}`, which the client reads as
-//!    `ErrorKind::Validation`).
+//! 3. **Otherwise** the operation's default success fixture, `<operationId>.json`.
 //!
-//! In strict mode ([`MockBuilder::strict`], `agentwire mock --strict`), for fixture authors, 2
+//! In strict mode ([`MockBuilder::strict`], `agentwire mock --strict`), for fixture authors, 1
 //! and 3 give way to a "no fixture" answer: `404` with code `mock_no_fixture` and the header
 //! `x-agentwire-mock: no-fixture` — never the platform's own `not_found`. Every answer carries
 //! `x-agentwire-mock` (`fixture`, `default`, `invalid`, `unauthorized`, `no-route`, `no-fixture`,
@@ -758,26 +759,12 @@ fn decide(
             ),
         );
     }
-    if let Some((response, file, play)) = pick(shared, op, &rel, req, &body, false) {
-        return (
-            Answer::Fixture { file: file.clone() },
-            Reply::Fixture {
-                response: Box::new(response),
-                file,
-                play,
-            },
-        );
-    }
-    let what = format!("{} ({} {})", op.id, req.method, rel);
-    if shared.strict {
-        return own(
-            Answer::NoFixture,
-            404,
-            "mock_no_fixture",
-            format!("the mock has no fixture for {what} (strict mode)"),
-        );
-    }
-    if let Some((spec, body_schema)) = shared.requests.as_ref().and_then(|r| r.get(op.id)) {
+    // A request the spec refuses gets the platform's 400 before any fixture is looked at: no
+    // fixture (the contract suite holds every fixture's request to the spec) can stand for it,
+    // and a catch-all fixture must not make an invalid request look accepted.
+    if !shared.strict
+        && let Some((spec, body_schema)) = shared.requests.as_ref().and_then(|r| r.get(op.id))
+    {
         let defs = shared
             .requests
             .as_ref()
@@ -799,6 +786,25 @@ fn decide(
                 Reply::Own { status: 400, body },
             );
         }
+    }
+    if let Some((response, file, play)) = pick(shared, op, &rel, req, &body, false) {
+        return (
+            Answer::Fixture { file: file.clone() },
+            Reply::Fixture {
+                response: Box::new(response),
+                file,
+                play,
+            },
+        );
+    }
+    let what = format!("{} ({} {})", op.id, req.method, rel);
+    if shared.strict {
+        return own(
+            Answer::NoFixture,
+            404,
+            "mock_no_fixture",
+            format!("the mock has no fixture for {what} (strict mode)"),
+        );
     }
     match pick(shared, op, &rel, req, &body, true) {
         Some((response, file, play)) => (
