@@ -24,7 +24,7 @@
 //! let response = client.agents().retrieve("a_1").send_with_response().await?;
 //! println!("request id {:?}", response.request_id());
 //!
-//! let page = client.agents().list().page(1).limit(2).await?;
+//! let page = client.agents().list().limit(20).await?;
 //! for agent in &page {
 //!     println!("{} {}", agent.id, agent.name);
 //! }
@@ -91,6 +91,12 @@ pub mod bimpeai;
 
 #[cfg(feature = "mock")]
 pub mod mock;
+
+// Every Rust block of README.md runs as a doctest in the test command, so the README cannot
+// drift from the code (its blocks are whole programs: no hidden lines on a code host).
+#[cfg(all(doctest, feature = "bimpeai", feature = "mock"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[cfg(feature = "contract")]
 pub mod contract;
