@@ -34,14 +34,6 @@ fn opt_lit(s: Option<&String>) -> TokenStream {
     }
 }
 
-fn credential(name: &str) -> TokenStream {
-    match name {
-        "api_secret" => quote!(crate::runtime::operation::Credential::ApiSecret),
-        "access_token" => quote!(crate::runtime::operation::Credential::AccessToken),
-        _ => quote!(crate::runtime::operation::Credential::ApiKey),
-    }
-}
-
 /// One open enum: the documented values plus `Unknown(String)`.
 pub fn open_enum(e: &EnumDef) -> TokenStream {
     let name = ident(&e.name);
@@ -144,37 +136,76 @@ pub fn open_enum(e: &EnumDef) -> TokenStream {
     }
 }
 
-/// The platform's static table: hosts, envelope, error format, page styles, operations.
-/// `source` is the spec file it comes from (named in the docs).
+/// The static name of a named envelope or error format.
+fn profile_ident(prefix: &str, name: &str) -> Ident {
+    format_ident!("{prefix}_{}", name.to_uppercase().replace(['-', '.'], "_"))
+}
+
+/// The platform's static table: credentials, hosts with their profiles (error format, default
+/// envelope), named envelopes and error formats, page styles, operations. `source` is the spec
+/// file it comes from (named in the docs).
 pub fn table(spec: &Spec, source: &str) -> TokenStream {
     let name = lit(&spec.name);
     let display = lit(&spec.display_name);
-    let hosts = spec.hosts.iter().map(|h| {
-        let (n, u, p) = (lit(&h.name), lit(&h.url), lit(&h.prefix));
-        quote!(crate::runtime::operation::Host { name: #n, url: #u, prefix: #p })
-    });
-    let required = spec.required_credentials.iter().map(|c| credential(c));
-    let idem = opt_lit(spec.idempotency_header.as_ref());
-    let rid = opt_lit(spec.request_id_header.as_ref());
-    let envelope = match &spec.envelope {
-        Some(e) => {
-            let (data, meta) = (lit(&e.data), lit(&e.meta));
-            let req = e.required.iter().map(|r| lit(r));
-            quote!(Some(crate::runtime::operation::Envelope { data: #data, meta: #meta, required: &[#(#req),*] }))
-        }
-        None => quote!(None),
-    };
     let list = |v: &[String]| {
         let items = v.iter().map(|s| lit(s));
         quote!(&[#(#items),*])
     };
-    let (m, c, r, vc) = (
-        list(&spec.errors.message),
-        list(&spec.errors.code),
-        list(&spec.errors.request_id),
-        list(&spec.errors.validation_codes),
-    );
-    let fe = opt_lit(spec.errors.field_errors.as_ref());
+    let envelope_ref = |e: Option<&String>| match e {
+        Some(e) => {
+            let id = profile_ident("ENVELOPE", e);
+            quote!(Some(&#id))
+        }
+        None => quote!(None),
+    };
+    let envelope_items = spec.envelopes.iter().map(|(ename, e)| {
+        let id = profile_ident("ENVELOPE", ename);
+        let (data, meta, req) = (lit(&e.data), lit(&e.meta), list(&e.required));
+        quote! {
+            static #id: crate::runtime::operation::Envelope = crate::runtime::operation::Envelope {
+                data: #data, meta: #meta, required: #req,
+            };
+        }
+    });
+    let error_items = spec.error_formats.iter().map(|(fname, e)| {
+        let id = profile_ident("ERRORS", fname);
+        let (m, c, r, vc, ra) = (
+            list(&e.message),
+            list(&e.code),
+            list(&e.request_id),
+            list(&e.validation_codes),
+            list(&e.retry_after),
+        );
+        let fe = opt_lit(e.field_errors.as_ref());
+        quote! {
+            static #id: crate::runtime::operation::ErrorFormat = crate::runtime::operation::ErrorFormat {
+                message: #m, code: #c, request_id: #r, validation_codes: #vc, field_errors: #fe,
+                retry_after: #ra,
+            };
+        }
+    });
+    let hosts = spec.hosts.iter().map(|h| {
+        let (n, u, p, env) = (lit(&h.name), lit(&h.url), lit(&h.prefix), lit(&h.env));
+        let errors = if h.errors.is_empty() {
+            quote!(crate::runtime::operation::ErrorFormat::DEFAULT)
+        } else {
+            let id = profile_ident("ERRORS", &h.errors);
+            quote!(#id)
+        };
+        let envelope = envelope_ref(h.envelope.as_ref());
+        quote! {
+            crate::runtime::operation::Host {
+                name: #n, url: #u, prefix: #p, env: #env, errors: &#errors, envelope: #envelope,
+            }
+        }
+    });
+    let credentials = spec.credentials.iter().map(|c| {
+        let (n, env, d) = (lit(&c.name), lit(&c.env), lit(&c.description));
+        quote!(crate::runtime::operation::Credential { name: #n, env: #env, description: #d })
+    });
+    let required = list(&spec.required_credentials);
+    let idem = opt_lit(spec.idempotency_header.as_ref());
+    let rid = opt_lit(spec.request_id_header.as_ref());
 
     let mut style_items = Vec::new();
     for (style_name, s) in &spec.page_styles {
@@ -224,21 +255,21 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         let alternatives = op.auth.iter().map(|alt| {
             let schemes = alt.iter().map(|s| match s {
                 AuthScheme::Bearer(c) => {
-                    let c = credential(c);
+                    let c = lit(c);
                     quote!(crate::runtime::operation::Auth::Bearer(#c))
                 }
                 AuthScheme::Header(h, c) => {
-                    let (h, c) = (lit(h), credential(c));
+                    let (h, c) = (lit(h), lit(c));
                     quote!(crate::runtime::operation::Auth::Header(#h, #c))
                 }
                 AuthScheme::Query(q, c) => {
-                    let (q, c) = (lit(q), credential(c));
+                    let (q, c) = (lit(q), lit(c));
                     quote!(crate::runtime::operation::Auth::Query(#q, #c))
                 }
             });
             quote!(&[#(#schemes),*])
         });
-        let enveloped = op.enveloped && spec.envelope.is_some();
+        let envelope = envelope_ref(op.envelope.as_ref());
         let status = op.success_status;
         let pagination = match &op.pagination {
             Some((style, _)) => {
@@ -284,7 +315,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                 path: #path,
                 host: #host,
                 auth: &[#(#alternatives),*],
-                enveloped: #enveloped,
+                envelope: #envelope,
                 success_status: #status,
                 pagination: #pagination,
                 items: #items,
@@ -304,6 +335,8 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         spec.display_name
     );
     quote! {
+        #(#envelope_items)*
+        #(#error_items)*
         #(#style_items)*
         #(#stream_items)*
 
@@ -320,17 +353,10 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             name: #name,
             display_name: #display,
             hosts: &[#(#hosts),*],
-            required_credentials: &[#(#required),*],
+            credentials: &[#(#credentials),*],
+            required_credentials: #required,
             idempotency_header: #idem,
             request_id_header: #rid,
-            envelope: #envelope,
-            errors: crate::runtime::operation::ErrorFormat {
-                message: #m,
-                code: #c,
-                request_id: #r,
-                validation_codes: #vc,
-                field_errors: #fe,
-            },
             operations: &OPERATIONS,
         };
     }
@@ -342,13 +368,45 @@ pub fn client(spec: &Spec) -> TokenStream {
         "A client for the {} API ({} {}). Cheap to clone: clones share one connection pool.",
         spec.display_name, spec.title, spec.version
     );
-    let new_doc = "A client with the given API key and every other setting at its default. Fails with `InvalidInput` on an empty key.";
-    let needs_key = spec.required_credentials.iter().any(|c| c == "api_key");
-    let new_fn = needs_key.then(|| {
+    // `Client::new(<credential>)` when the platform needs exactly one credential.
+    let new_fn = match spec.required_credentials.as_slice() {
+        [only] => {
+            let arg = ident(only);
+            let new_doc = format!(
+                "A client with the given {} and every other setting at its default. Fails with `InvalidInput` on an empty value.",
+                only.replace('_', " ")
+            );
+            Some(quote! {
+                #[doc = #new_doc]
+                pub fn new(#arg: impl Into<String>) -> crate::Result<Client> {
+                    Self::builder().#arg(#arg).build()
+                }
+            })
+        }
+        _ => None,
+    };
+    let env_names: Vec<String> = spec
+        .credentials
+        .iter()
+        .map(|c| format!("`{}`", c.env))
+        .chain(spec.hosts.iter().map(|h| format!("`{}`", h.env)))
+        .collect();
+    let from_env_doc = format!(
+        "A client configured from the environment: {} (see `ClientBuilder::with_env`). Fails with `InvalidInput` naming a required variable that is not set.",
+        env_names.join(", ")
+    );
+    let setters = spec.credentials.iter().map(|c| {
+        let setter = ident(&c.name);
+        let name = lit(&c.name);
+        let doc = format!(
+            "{} From the environment: `{}`. Redacted in every `Debug`, log and error.",
+            c.description.trim(),
+            c.env
+        );
         quote! {
-            #[doc = #new_doc]
-            pub fn new(api_key: impl Into<String>) -> crate::Result<Client> {
-                Self::builder().api_key(api_key).build()
+            #[doc = #doc]
+            pub fn #setter(self, value: impl Into<String>) -> Self {
+                self.credential(#name, value)
             }
         }
     });
@@ -363,6 +421,11 @@ pub fn client(spec: &Spec) -> TokenStream {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 ::std::fmt::Debug::fmt(&*self.core, f)
             }
+        }
+
+        /// The credentials of this platform, one typed setter each.
+        impl crate::ClientBuilder<Client> {
+            #(#setters)*
         }
 
         impl crate::runtime::config::PlatformClient for Client {
@@ -381,6 +444,11 @@ pub fn client(spec: &Spec) -> TokenStream {
             }
 
             #new_fn
+
+            #[doc = #from_env_doc]
+            pub fn from_env() -> crate::Result<Client> {
+                Self::builder().with_env()?.build()
+            }
 
             /// The platform's operation table.
             pub fn platform(&self) -> &'static crate::runtime::operation::Platform {
@@ -569,7 +637,12 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         fields.push(quote!(#f: ::std::string::String));
         inits.push(quote!(#f: #f.to_string()));
     }
-    for q in &op.query {
+    let located = op
+        .query
+        .iter()
+        .map(|q| (q, "query"))
+        .chain(op.headers.iter().map(|h| (h, "header")));
+    for (q, location) in located {
         let f = ident(&q.rust);
         let stored = param_rust_type(&q.ty);
         let is_array = matches!(q.ty, ParamType::Array(_));
@@ -583,7 +656,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             let sdoc = q
                 .description
                 .clone()
-                .unwrap_or_else(|| format!("The `{}` query parameter.", q.name));
+                .unwrap_or_else(|| format!("The `{}` {location} parameter.", q.name));
             if is_array {
                 fields.push(quote!(#f: #stored));
                 inits.push(quote!(#f: ::std::vec::Vec::new()));
@@ -658,6 +731,14 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         .query
         .iter()
         .map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
+    let header_pushes = op.headers.iter().map(|h| {
+        let (name, field) = (&h.name, ident(&h.rust));
+        quote! {
+            if let Some(v) = &self.#field {
+                req.push_header(#name, v.to_string())?;
+            }
+        }
+    });
     let body_fill = op.body.as_ref().map(|_| {
         quote! {
             if let Some(body) = &self.body {
@@ -715,6 +796,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             #[allow(unused_variables)]
             fn fill(&self, req: &mut crate::__private::Request) -> crate::Result<()> {
                 #(#query_pushes)*
+                #(#header_pushes)*
                 #body_fill
                 Ok(())
             }

@@ -12,7 +12,10 @@ use super::yaml::{Loaded, escape};
 pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-platform",
     "x-agentwire-envelope",
+    "x-agentwire-envelopes",
     "x-agentwire-errors",
+    "x-agentwire-error-formats",
+    "x-agentwire-env",
     "x-agentwire-pagination",
     "x-agentwire-host",
     "x-agentwire-prefix",
@@ -45,6 +48,14 @@ pub fn rust_ident(name: &str) -> String {
     s
 }
 
+/// Whether `name` is a lower-case snake_case identifier (`api_key`).
+pub fn is_snake_ident(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// A Rust type name for dotted or snake parts.
 pub fn pascal(name: &str) -> String {
     heck::ToUpperCamelCase::to_upper_camel_case(name.replace('.', "_").as_str())
@@ -56,12 +67,16 @@ pub struct Spec {
     pub display_name: String,
     pub title: String,
     pub version: String,
+    /// Every credential the platform takes, in declaration order.
+    pub credentials: Vec<CredentialDef>,
     pub required_credentials: Vec<String>,
     pub idempotency_header: Option<String>,
     pub request_id_header: Option<String>,
     pub hosts: Vec<Host>,
-    pub envelope: Option<Envelope>,
-    pub errors: Errors,
+    /// Named envelopes (`x-agentwire-envelopes`).
+    pub envelopes: BTreeMap<String, Envelope>,
+    /// Named error formats (`x-agentwire-error-formats`).
+    pub error_formats: BTreeMap<String, Errors>,
     pub page_styles: BTreeMap<String, PageStyle>,
     pub ops: Vec<Op>,
     /// Named string enums, each generated as an open Rust enum.
@@ -77,6 +92,23 @@ pub struct Host {
     pub name: String,
     pub url: String,
     pub prefix: String,
+    /// The environment variable that overrides its base URL.
+    pub env: String,
+    /// The envelope of its operations' success bodies by default (a name of `envelopes`).
+    pub envelope: Option<String>,
+    /// The format of its error bodies (a name of `error_formats`).
+    pub errors: String,
+}
+
+/// One credential a platform takes: it becomes a typed setter on the platform's client builder.
+#[derive(Debug, Clone)]
+pub struct CredentialDef {
+    /// Its name, a snake_case identifier (`api_key`): the setter's name.
+    pub name: String,
+    /// The environment variable `from_env()` reads it from.
+    pub env: String,
+    /// What it is, for the setter's docs.
+    pub description: String,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +125,8 @@ pub struct Errors {
     pub request_id: Vec<String>,
     pub validation_codes: Vec<String>,
     pub field_errors: Option<String>,
+    /// Members that may hold a pacing hint in seconds (`retry_after`), read when no header has one.
+    pub retry_after: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,10 +187,13 @@ pub struct Op {
     pub auth: Vec<Vec<AuthScheme>>,
     pub path_params: Vec<Param>,
     pub query: Vec<Param>,
+    /// Header parameters: typed builder methods, sent as headers.
+    pub headers: Vec<Param>,
     pub body: Option<Body>,
     pub result: Shape,
     pub success_status: u16,
-    pub enveloped: bool,
+    /// The envelope of its success body (a name of `Spec::envelopes`), `None`: bare.
+    pub envelope: Option<String>,
     pub pagination: Option<(String, Option<String>)>,
     /// For list operations: the Rust type of one item.
     pub item_type: Option<String>,
@@ -282,13 +319,51 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         );
     }
     let display_name = get_str(&platform, "display-name").unwrap_or_else(|| name.clone());
+    // Credentials: a map name -> {description, env}.
+    let mut credentials = Vec::new();
+    match platform.get("credentials") {
+        Some(Value::Object(map)) => {
+            for (cname, c) in map {
+                let cp = format!("/x-agentwire-platform/credentials/{}", escape(cname));
+                if !is_snake_ident(cname) {
+                    d.error(
+                        &cp,
+                        None,
+                        format!("credential names are snake_case identifiers (they become builder setters): {cname:?}"),
+                    );
+                }
+                let description = get_str(c, "description").unwrap_or_default();
+                if description.trim().is_empty() {
+                    d.error(
+                        &cp,
+                        None,
+                        format!("credential `{cname}` needs a `description` (its setter's docs)"),
+                    );
+                }
+                let env = get_str(c, "env")
+                    .unwrap_or_else(|| format!("{}_{}", name.to_uppercase(), cname.to_uppercase()));
+                credentials.push(CredentialDef {
+                    name: cname.clone(),
+                    env,
+                    description,
+                });
+            }
+        }
+        None => {}
+        Some(_) => d.error(
+            "/x-agentwire-platform/credentials",
+            None,
+            "`credentials` maps each credential name to `{description, env}`",
+        ),
+    }
+    let declared = |c: &str| credentials.iter().any(|x| x.name == c);
     let required_credentials = str_list(platform.get("required-credentials"));
     for c in &required_credentials {
-        if !matches!(c.as_str(), "api_key" | "api_secret" | "access_token") {
+        if !declared(c) {
             d.error(
                 "/x-agentwire-platform/required-credentials",
                 None,
-                format!("unknown credential {c:?} (api_key, api_secret or access_token)"),
+                format!("`{c}` is not one of the platform's `credentials`"),
             );
         }
     }
@@ -325,8 +400,21 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
                         "the server URL must end with its `x-agentwire-prefix`",
                     );
                 }
+                let host_name = host.unwrap_or_default();
+                let default_env = if i == 0 {
+                    format!("{}_BASE_URL", name.to_uppercase())
+                } else {
+                    format!(
+                        "{}_{}_BASE_URL",
+                        name.to_uppercase(),
+                        host_name.to_uppercase()
+                    )
+                };
                 hosts.push(Host {
-                    name: host.unwrap_or_default(),
+                    env: get_str(s, "x-agentwire-env").unwrap_or(default_env),
+                    envelope: get_str(s, "x-agentwire-envelope"),
+                    errors: get_str(s, "x-agentwire-errors").unwrap_or_default(),
+                    name: host_name,
                     url,
                     prefix,
                 });
@@ -335,26 +423,87 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         _ => d.error("", None, "the spec needs at least one entry in `servers`"),
     }
 
-    // Envelope, errors, pagination styles.
-    let envelope = root.get("x-agentwire-envelope").map(|e| Envelope {
-        data: get_str(e, "data").unwrap_or_else(|| "data".into()),
-        meta: get_str(e, "meta").unwrap_or_else(|| "meta".into()),
-        required: str_list(e.get("required")),
-    });
-    let errors = root
-        .get("x-agentwire-errors")
-        .map(|e| Errors {
-            message: str_list(e.get("message")),
-            code: str_list(e.get("code")),
-            request_id: str_list(e.get("request-id")),
-            validation_codes: str_list(e.get("validation-codes")),
-            field_errors: get_str(e, "field-errors"),
-        })
-        .unwrap_or_else(|| Errors {
-            message: vec!["message".into(), "error".into(), "detail".into()],
-            code: vec!["code".into()],
-            ..Errors::default()
-        });
+    // Named envelopes and error formats; each host names its own.
+    let mut envelopes = BTreeMap::new();
+    if let Some(map) = root.get("x-agentwire-envelopes") {
+        match map.as_object() {
+            Some(map) => {
+                for (ename, e) in map {
+                    envelopes.insert(
+                        ename.clone(),
+                        Envelope {
+                            data: get_str(e, "data").unwrap_or_else(|| "data".into()),
+                            meta: get_str(e, "meta").unwrap_or_else(|| "meta".into()),
+                            required: str_list(e.get("required")),
+                        },
+                    );
+                }
+            }
+            None => d.error(
+                "/x-agentwire-envelopes",
+                None,
+                "`x-agentwire-envelopes` maps each envelope's name to `{data, meta, required}`",
+            ),
+        }
+    }
+    let mut error_formats = BTreeMap::new();
+    if let Some(map) = root.get("x-agentwire-error-formats") {
+        match map.as_object() {
+            Some(map) => {
+                for (fname, e) in map {
+                    error_formats.insert(
+                        fname.clone(),
+                        Errors {
+                            message: str_list(e.get("message")),
+                            code: str_list(e.get("code")),
+                            request_id: str_list(e.get("request-id")),
+                            validation_codes: str_list(e.get("validation-codes")),
+                            field_errors: get_str(e, "field-errors"),
+                            retry_after: str_list(e.get("retry-after")),
+                        },
+                    );
+                }
+            }
+            None => d.error(
+                "/x-agentwire-error-formats",
+                None,
+                "`x-agentwire-error-formats` maps each format's name to `{message, code, ...}`",
+            ),
+        }
+    }
+    for (i, host) in hosts.iter_mut().enumerate() {
+        let p = format!("/servers/{i}");
+        if let Some(e) = &host.envelope
+            && !envelopes.contains_key(e)
+        {
+            d.error(
+                &p,
+                None,
+                format!("envelope `{e}` is not in `x-agentwire-envelopes`"),
+            );
+        }
+        if host.errors.is_empty() {
+            // None declared at all: the built-in format (`message`/`error`/`detail`, `code`).
+            if error_formats.len() == 1 {
+                host.errors = error_formats.keys().next().cloned().unwrap_or_default();
+            } else if !error_formats.is_empty() {
+                d.error(
+                    &p,
+                    None,
+                    "every server names its error format: `x-agentwire-errors: <name of x-agentwire-error-formats>`",
+                );
+            }
+        } else if !error_formats.contains_key(&host.errors) {
+            d.error(
+                &p,
+                None,
+                format!(
+                    "error format `{}` is not in `x-agentwire-error-formats`",
+                    host.errors
+                ),
+            );
+        }
+    }
 
     let schemas = root
         .pointer("/components/schemas")
@@ -422,14 +571,13 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         for (scheme_name, s) in ss {
             let p = format!("/components/securitySchemes/{}", escape(scheme_name));
             let credential = get_str(s, "x-agentwire-credential").unwrap_or_default();
-            if !matches!(
-                credential.as_str(),
-                "api_key" | "api_secret" | "access_token"
-            ) {
+            if !declared(&credential) {
                 d.error(
                     &p,
                     None,
-                    "security schemes need `x-agentwire-credential`: api_key, api_secret or access_token",
+                    format!(
+                        "security schemes need `x-agentwire-credential`, one of the platform's `credentials` (not {credential:?})"
+                    ),
                 );
             }
             let ty = get_str(s, "type").unwrap_or_default();
@@ -615,6 +763,15 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
         }
     }
     check_groups(&ops, &mut d);
+    for op in &ops {
+        if let Some(e) = op.envelope.as_ref().filter(|e| !envelopes.contains_key(*e)) {
+            d.error(
+                &op.pointer,
+                Some(&op.id),
+                format!("envelope `{e}` is not in `x-agentwire-envelopes`"),
+            );
+        }
+    }
 
     if d.errors.is_empty() {
         Ok(Spec {
@@ -622,12 +779,13 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             display_name,
             title,
             version,
+            credentials,
             required_credentials,
             idempotency_header,
             request_id_header,
             hosts,
-            envelope,
-            errors,
+            envelopes,
+            error_formats,
             page_styles,
             ops,
             enums,
@@ -1027,6 +1185,7 @@ fn read_op(
     // Parameters.
     let mut path_params = Vec::new();
     let mut query = Vec::new();
+    let mut headers = Vec::new();
     let mut params: Vec<(String, Value)> = Vec::new();
     for (i, prm) in shared_params.as_array().into_iter().flatten().enumerate() {
         params.push((
@@ -1083,7 +1242,21 @@ fn read_op(
                 path_params.push(param);
             }
             "query" => query.push(param),
-            "header" => {} // described for contracts; sent through per-call headers
+            "header" => {
+                if !matches!(
+                    param.ty,
+                    ParamType::String | ParamType::Integer | ParamType::Enum(_)
+                ) {
+                    d.error(
+                        pp,
+                        opid,
+                        format!(
+                            "header parameter `{name}` must be a string, an integer or an enum"
+                        ),
+                    );
+                }
+                headers.push(param);
+            }
             other => d.error(
                 pp,
                 opid,
@@ -1347,10 +1520,21 @@ fn read_op(
         .and_then(Value::as_bool)
         .unwrap_or(method == "get" || writes_retry_safe);
     let omit_headers = str_list(op.get("x-agentwire-omit-headers"));
-    let enveloped = op
-        .get("x-agentwire-envelope")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
+    // The host's envelope, unless the operation says `false` (a bare body) or names another.
+    let host_envelope = hosts.get(host).and_then(|h| h.envelope.clone());
+    let envelope = match op.get("x-agentwire-envelope") {
+        None | Some(Value::Bool(true)) => host_envelope,
+        Some(Value::Bool(false)) => None,
+        Some(Value::String(name)) => Some(name.clone()),
+        Some(_) => {
+            d.error(
+                &format!("{p}/x-agentwire-envelope"),
+                opid,
+                "`x-agentwire-envelope` is `false` (a bare body) or the name of an envelope",
+            );
+            host_envelope
+        }
+    };
     if result == Shape::Stream && !hand_written {
         d.error(p, opid, "streaming operations are written by hand for now: add `x-agentwire-hand-written: true`");
     }
@@ -1365,10 +1549,11 @@ fn read_op(
         auth,
         path_params,
         query,
+        headers,
         body,
         result,
         success_status,
-        enveloped,
+        envelope,
         pagination,
         item_type,
         retry_safe,

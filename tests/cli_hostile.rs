@@ -199,12 +199,16 @@ fn contract_check_reports_broken_fixture_files_with_their_place() {
     let o = s.run(&["contract", "check", "--platform", "bimpeai"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{}", stderr(&o));
+    let coverage = format!(
+        "FAIL openapi/bimpeai.yaml:{}: /paths/~1agents/get [coverage] operation agents.list has no default success fixture agents.list.json",
+        line_of(&s.read(SPEC), "      operationId: agents.list")
+    );
     for line in [
         "FAIL fixtures/bimpeai/agents.list.json: /response/headers/x-request-id [header] the value of header `x-request-id` holds a line break (CR or LF), which no HTTP header value can",
         "FAIL fixtures/bimpeai/calls.list.json: [utf-8] not UTF-8: byte 0xff at byte offset 1 (line 1)",
         "FAIL fixtures/bimpeai/workflows.list.json: [name] its name equals `Workflows.List.json` but for case: on a case-insensitive file system they are one file",
         "FAIL fixtures/bimpeai/Workflows.List.json: /operation [name] the file name must be `workflows.list.json` or `workflows.list.<case>.json`",
-        "FAIL openapi/bimpeai.yaml:72: /paths/~1agents/get [coverage] operation agents.list has no default success fixture agents.list.json",
+        coverage.as_str(),
         "contract: bimpeai 56/58 operations, 76 fixtures, 6 failures",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");

@@ -19,6 +19,9 @@ info:
 x-agentwire-platform:
   name: testp
   display-name: TestP
+  credentials:
+    api_key:
+      description: The key.
   required-credentials: [api_key]
 servers:
   - url: https://api.example.com/v1

@@ -22,6 +22,12 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! BimpeAI takes one credential, the API key; its builder has a setter for that one only:
+//!
+//! ```compile_fail
+//! let builder = agentwire::bimpeai::Client::builder().api_secret("not a BimpeAI credential");
+//! ```
 
 include!(concat!(env!("OUT_DIR"), "/bimpeai.rs"));
 

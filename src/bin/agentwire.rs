@@ -316,23 +316,19 @@ fn describe(name: &str, server: &MockServer) {
     }
 }
 
-/// The secrets the recorder sends, read from the environment, named by platform:
-/// `<PLATFORM>_API_KEY`, `<PLATFORM>_API_SECRET`, `<PLATFORM>_ACCESS_TOKEN`.
-fn credentials(platform: &str) -> Vec<(&'static str, String)> {
-    let upper = platform.to_ascii_uppercase();
-    [
-        ("api_key", "API_KEY"),
-        ("api_secret", "API_SECRET"),
-        ("access_token", "ACCESS_TOKEN"),
-    ]
-    .into_iter()
-    .filter_map(|(slot, var)| {
-        std::env::var(format!("{upper}_{var}"))
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(|v| (slot, v))
-    })
-    .collect()
+/// The secrets the recorder sends, read from the environment variables the platform's spec
+/// names for its credentials (BimpeAI: `BIMPEAI_API_KEY`).
+fn credentials(table: &'static agentwire::Platform) -> Vec<(&'static str, String)> {
+    table
+        .credentials
+        .iter()
+        .filter_map(|c| {
+            std::env::var(c.env)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (c.name, v))
+        })
+        .collect()
 }
 
 async fn record(args: RecordArgs) -> Result<bool, String> {
@@ -345,7 +341,7 @@ async fn record(args: RecordArgs) -> Result<bool, String> {
     let root = root.as_path();
     let contract = Contract::from_dir(root, platform)?;
     let fixtures = contract::read_fixtures(root, platform)?;
-    let secrets = credentials(platform);
+    let secrets = credentials(table);
     let out_dir = args
         .out
         .clone()

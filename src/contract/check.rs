@@ -506,7 +506,10 @@ impl Contract {
         let result_schema = response
             .pointer("/content/application~1json/schema")
             .cloned();
-        let envelope = self.spec.envelope.as_ref().filter(|_| op.enveloped);
+        let envelope = op
+            .envelope
+            .as_ref()
+            .and_then(|name| self.spec.envelopes.get(name));
         match envelope {
             Some(env) => {
                 let mut properties = serde_json::Map::new();

@@ -57,21 +57,22 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// A recorder for `platform` at `base_url`, with credentials by slot (`api_key`,
-    /// `api_secret`, `access_token`). No retries: each request is sent once.
+    /// A recorder for `platform` at `base_url`, with credentials by the names the platform's
+    /// spec gives them (`api_key`). No retries: each request is sent once.
     pub fn new(
         platform: &'static Platform,
         base_url: &str,
         credentials: &[(&str, String)],
     ) -> Result<Self, String> {
         let mut builder = ClientBuilder::<()>::new().base_url(base_url).max_retries(0);
-        for (slot, value) in credentials {
-            builder = match *slot {
-                "api_key" => builder.api_key(value.clone()),
-                "api_secret" => builder.api_secret(value.clone()),
-                "access_token" => builder.access_token(value.clone()),
-                other => return Err(format!("unknown credential {other}")),
-            };
+        for (name, value) in credentials {
+            if platform.credential(name).is_none() {
+                return Err(format!(
+                    "{} takes no credential named {name}",
+                    platform.display_name
+                ));
+            }
+            builder = builder.credential(name, value.clone());
         }
         let core = builder.build_core(platform).map_err(|e| e.to_string())?;
         // Each secret as sent, and percent-encoded as it would appear echoed in a URL; longest

@@ -106,6 +106,9 @@ use crate::runtime::operation::{
     Auth, ErrorFormat, Operation, Platform, StreamResume, match_template,
 };
 use journal::Journal;
+
+/// Where the mock mounts each host for its every-host client builder.
+const HOSTS_MOUNT: &str = "/_hosts/";
 use spec::Requests;
 
 /// How often an open stream without an `end` sends its heartbeat, unless configured.
@@ -444,6 +447,34 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
+    /// The base URL to give a client for the host `name` (`http://127.0.0.1:PORT/_hosts/<name>`):
+    /// the mock routes requests under it among that host's operations only, so every host of a
+    /// platform can point at this one mock, whatever their prefixes. The client adds the host's
+    /// prefix, as for [`MockServer::base_url`].
+    pub fn host_url(&self, name: &str) -> String {
+        format!("http://{}{HOSTS_MOUNT}{name}", self.addr)
+    }
+
+    /// A client builder of platform client `C` with every host of its platform pointed at this
+    /// mock ([`MockServer::host_url`]); set its credentials and build it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use agentwire::bimpeai::{Client, PLATFORM};
+    /// let mock = agentwire::mock::MockServer::start(&PLATFORM).await?;
+    /// let client = mock.client_builder::<Client>().api_key("sk_test").build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn client_builder<C: crate::PlatformClient>(&self) -> crate::ClientBuilder<C> {
+        C::platform()
+            .hosts
+            .iter()
+            .fold(crate::ClientBuilder::new(), |b, h| {
+                b.host_url(h.name, self.host_url(h.name))
+            })
+    }
+
     /// The full base URL of the platform's default host, prefix included
     /// (`http://127.0.0.1:PORT/api/v1/console`) — what a plain HTTP client prefixes paths with.
     pub fn platform_url(&self) -> String {
@@ -536,9 +567,28 @@ pub fn route(
     method: &str,
     full_path: &str,
 ) -> Option<(&'static Operation, String)> {
+    // `/_hosts/<name>/...`: a path the mock's every-host client builder sends (see
+    // `MockServer::host_url`), routed among that host's operations only.
+    let (only_host, full_path) = match full_path.strip_prefix(HOSTS_MOUNT) {
+        Some(rest) => {
+            let (name, rest) = rest.split_once('/').map_or((rest, ""), |(n, r)| (n, r));
+            let host = platform.hosts.iter().position(|h| h.name == name)?;
+            (Some(host), rest)
+        }
+        None => (None, full_path),
+    };
+    let full_path = if full_path.starts_with('/') {
+        std::borrow::Cow::Borrowed(full_path)
+    } else {
+        std::borrow::Cow::Owned(format!("/{full_path}"))
+    };
+    let full_path = full_path.as_ref();
     let mut best: Option<(usize, &'static Operation, String)> = None;
     for op in platform.operations {
         if !op.method.as_str().eq_ignore_ascii_case(method) {
+            continue;
+        }
+        if only_host.is_some_and(|h| h != op.host) {
             continue;
         }
         let Some(host) = platform.hosts.get(op.host) else {
@@ -709,7 +759,12 @@ fn decide(
     req: &Received,
     body: Result<Bytes, (BodyError, usize)>,
 ) -> (Answer, Reply) {
-    let format = &shared.platform.errors;
+    // The error format of the host the request was routed to (its profile), else the first's.
+    let format = routed
+        .as_ref()
+        .and_then(|(op, _)| shared.platform.host_of(op))
+        .or(shared.platform.hosts.first())
+        .map_or(&ErrorFormat::DEFAULT, |h| h.errors);
     let own = |answer: Answer, status: u16, code: &str, message: String| {
         let body = error_body(format, code, &message, &[]);
         (answer, Reply::Own { status, body })

@@ -16,7 +16,6 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -28,8 +27,9 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::credentials::{CredentialProvider, StaticCredentials};
 use super::error::{Error, Result};
-use super::operation::{Credential, Platform};
+use super::operation::Platform;
 
 /// A secret string (API key, secret, token, ticket): never shown by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub const MAX_REDIRECTS: usize = 5;
 
 /// The resolved configuration of a client.
 pub(crate) struct Config {
-    pub credentials: HashMap<Credential, Secret>,
+    pub credentials: Arc<dyn CredentialProvider>,
     pub hosts: Vec<Url>,
     pub timeout: Duration,
     pub deadline: Duration,
@@ -150,10 +150,7 @@ impl fmt::Debug for ClientCore {
                     .map(Url::as_str)
                     .collect::<Vec<_>>(),
             )
-            .field(
-                "credentials",
-                &self.config.credentials.keys().collect::<Vec<_>>(),
-            )
+            .field("credentials", &self.config.credentials)
             .field("timeout", &self.config.timeout)
             .field("max_retries", &self.config.max_retries)
             .finish_non_exhaustive()
@@ -169,10 +166,13 @@ pub trait PlatformClient: Sized {
 }
 
 /// Builds a platform client. Every setting has a production default; only the platform's
-/// credentials are required.
+/// credentials are required. Each platform adds typed setters for its own credentials
+/// (`agentwire::bimpeai::Client::builder().api_key(..)`), and `with_env()` for reading them and
+/// its base URLs from the environment.
 #[must_use]
 pub struct ClientBuilder<C> {
-    credentials: HashMap<Credential, Secret>,
+    credentials: StaticCredentials,
+    provider: Option<Arc<dyn CredentialProvider>>,
     host_urls: Vec<(Option<String>, String)>,
     timeout: Duration,
     deadline: Duration,
@@ -211,7 +211,8 @@ impl<C> ClientBuilder<C> {
     /// A builder with every default.
     pub fn new() -> Self {
         ClientBuilder {
-            credentials: HashMap::new(),
+            credentials: StaticCredentials::default(),
+            provider: None,
             host_urls: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
@@ -230,24 +231,16 @@ impl<C> ClientBuilder<C> {
         }
     }
 
-    /// The platform API key.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.credentials
-            .insert(Credential::ApiKey, Secret::new(key));
+    /// Sets the credential `name` (generated typed setters call this: `.api_key(..)`).
+    pub(crate) fn credential(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.credentials.set(name, Secret::new(value));
         self
     }
 
-    /// The secret paired with the API key, on platforms that use one.
-    pub fn api_secret(mut self, secret: impl Into<String>) -> Self {
-        self.credentials
-            .insert(Credential::ApiSecret, Secret::new(secret));
-        self
-    }
-
-    /// A bearer access token (a JWT), on platforms that issue them.
-    pub fn access_token(mut self, token: impl Into<String>) -> Self {
-        self.credentials
-            .insert(Credential::AccessToken, Secret::new(token));
+    /// Takes credentials from this provider, asked on every attempt of every call (see
+    /// [`CredentialProvider`]), instead of the values given to the typed setters.
+    pub fn credential_provider(mut self, provider: Arc<dyn CredentialProvider>) -> Self {
+        self.provider = Some(provider);
         self
     }
 
@@ -359,26 +352,22 @@ impl<C> ClientBuilder<C> {
     pub(crate) fn build_core(self, platform: &'static Platform) -> Result<Arc<ClientCore>> {
         let invalid = |msg: String| Error::invalid_input(msg).with_platform(platform);
 
-        for (credential, secret) in &self.credentials {
-            if secret.expose().trim().is_empty() {
-                return Err(invalid(format!(
-                    "the {} is empty",
-                    credential.setter().replace('_', " ")
-                )));
-            }
-            if HeaderValue::from_str(secret.expose()).is_err() {
-                return Err(invalid(format!(
-                    "the {} contains characters that cannot be sent in a header",
-                    credential.setter().replace('_', " ")
-                )));
-            }
+        for (name, secret) in self.credentials.iter() {
+            check_credential(name, secret).map_err(invalid)?;
         }
+        let credentials: Arc<dyn CredentialProvider> = match self.provider {
+            Some(provider) => provider,
+            None => Arc::new(self.credentials),
+        };
         for required in platform.required_credentials {
-            if !self.credentials.contains_key(required) {
+            if credentials.credential(required).is_none() {
+                let env = platform
+                    .credential(required)
+                    .map(|c| format!(" (or set {} and use `with_env()`)", c.env))
+                    .unwrap_or_default();
                 return Err(invalid(format!(
-                    "no {} configured: call .{}(..) on the builder",
-                    required.setter().replace('_', " "),
-                    required.setter()
+                    "no {} configured: call .{required}(..) on the builder{env}",
+                    required.replace('_', " "),
                 )));
             }
         }
@@ -443,7 +432,7 @@ impl<C> ClientBuilder<C> {
         };
 
         let config = Config {
-            credentials: self.credentials,
+            credentials,
             hosts,
             timeout: self.timeout,
             deadline: self.deadline,
@@ -468,12 +457,69 @@ impl<C> ClientBuilder<C> {
 }
 
 impl<C: PlatformClient> ClientBuilder<C> {
+    /// Reads the platform's credentials and base URLs from the environment, as its spec names
+    /// them (BimpeAI: `BIMPEAI_API_KEY`, `BIMPEAI_BASE_URL`): a variable that is set overrides
+    /// what the builder has so far; a required credential that is neither set here nor on the
+    /// builder fails with `InvalidInput` naming its variable. Pointing an application at
+    /// `agentwire mock` is then one variable: `BIMPEAI_BASE_URL=http://127.0.0.1:PORT`.
+    pub fn with_env(mut self) -> Result<Self> {
+        let platform = C::platform();
+        let var = |name: &str| -> Result<Option<String>> {
+            match std::env::var(name) {
+                Ok(value) if value.trim().is_empty() => Ok(None),
+                Ok(value) => Ok(Some(value)),
+                Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid_input(format!(
+                    "the environment variable {name} is not valid Unicode"
+                ))
+                .with_platform(platform)),
+            }
+        };
+        for credential in platform.credentials {
+            if let Some(value) = var(credential.env)? {
+                self.credentials.set(credential.name, Secret::new(value));
+            }
+        }
+        for required in platform.required_credentials {
+            let present = self.credentials.names().any(|n| n == *required);
+            if !present && self.provider.is_none() {
+                let env = platform.credential(required).map_or(*required, |c| c.env);
+                return Err(Error::invalid_input(format!(
+                    "the environment variable {env} is not set ({} needs its {})",
+                    platform.display_name,
+                    required.replace('_', " ")
+                ))
+                .with_platform(platform));
+            }
+        }
+        for host in platform.hosts {
+            if let Some(url) = var(host.env)? {
+                self.host_urls.push((Some(host.name.to_owned()), url));
+            }
+        }
+        Ok(self)
+    }
+
     /// Checks the configuration and builds the client. Fails with `InvalidInput` on a missing
     /// or empty credential, a bad URL or a bad header, before any request is sent.
     pub fn build(self) -> Result<C> {
         let platform = C::platform();
         self.build_core(platform).map(C::from_core)
     }
+}
+
+/// A credential value that can go on the wire: not empty, and valid in a header.
+fn check_credential(name: &str, secret: &Secret) -> std::result::Result<(), String> {
+    let what = name.replace('_', " ");
+    if secret.expose().trim().is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    if HeaderValue::from_str(secret.expose()).is_err() {
+        return Err(format!(
+            "the {what} contains characters that cannot be sent in a header"
+        ));
+    }
+    Ok(())
 }
 
 /// A caller's base URL, with the host's prefix appended unless already there.

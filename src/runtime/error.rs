@@ -331,7 +331,8 @@ impl Error {
         now: SystemTime,
     ) -> Self {
         let parts = BodyParts::read(format, &body);
-        let retry_after = retry_after_at(&headers, now);
+        // The headers' hint, else one in the body where the error format names it.
+        let retry_after = retry_after_at(&headers, now).or(parts.retry_after);
         let kind = match status.as_u16() {
             400 if parts.is_validation(format) => ErrorKind::Validation,
             422 => ErrorKind::Validation,
@@ -401,6 +402,8 @@ struct BodyParts {
     message: Option<String>,
     code: Option<String>,
     request_id: Option<String>,
+    /// A pacing hint in seconds from the body (zero or negative: none).
+    retry_after: Option<Duration>,
 }
 
 impl BodyParts {
@@ -436,11 +439,16 @@ impl BodyParts {
         let request_id = member(format.request_id)
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let retry_after = member(format.retry_after)
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()))
+            .filter(|secs| secs.is_finite() && *secs > 0.0)
+            .map(|secs| Duration::from_secs_f64(secs.min(86_400.0)));
         BodyParts {
             parsed,
             message,
             code,
             request_id,
+            retry_after,
         }
     }
 

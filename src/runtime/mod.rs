@@ -3,6 +3,7 @@
 
 pub(crate) mod call;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod loose;
 pub mod nullable;

@@ -1,6 +1,7 @@
 //! The operation table: what build.rs reads from each spec about every operation and the
 //! runtime needs to send it (method, path, host, auth, envelope, pagination, stream, retry
-//! safety). One static [`Platform`] per platform, generated; nothing here names a platform.
+//! safety), and about each host (its profile: base URL, error format, default envelope) and
+//! credential. One static [`Platform`] per platform, generated; nothing here names a platform.
 //!
 //! The table is public so callers and tools can inspect it:
 //!
@@ -20,18 +21,16 @@ pub struct Platform {
     pub name: &'static str,
     /// How messages name it (`BimpeAI`).
     pub display_name: &'static str,
-    /// Its hosts; the first is the default.
+    /// Its hosts, each with its profile; the first is the default.
     pub hosts: &'static [Host],
-    /// Credentials a client cannot be built without.
-    pub required_credentials: &'static [Credential],
+    /// Every credential the platform takes (each a typed setter on its client builder).
+    pub credentials: &'static [Credential],
+    /// The names of the credentials a client cannot be built without.
+    pub required_credentials: &'static [&'static str],
     /// The header carrying one idempotency key per write call, if the platform takes one.
     pub idempotency_header: Option<&'static str>,
     /// The header carrying one request id per call, if the platform takes one.
     pub request_id_header: Option<&'static str>,
-    /// How success bodies are wrapped, if they are.
-    pub envelope: Option<Envelope>,
-    /// How error bodies are read.
-    pub errors: ErrorFormat,
     /// Every operation of the spec, in spec order.
     pub operations: &'static [Operation],
 }
@@ -41,18 +40,46 @@ impl Platform {
     pub fn operation(&self, id: &str) -> Option<&'static Operation> {
         self.operations.iter().find(|op| op.id == id)
     }
+
+    /// The credential with this name (`api_key`), if the platform takes it.
+    pub fn credential(&self, name: &str) -> Option<&'static Credential> {
+        self.credentials.iter().find(|c| c.name == name)
+    }
+
+    /// The host an operation is sent to (its profile: error format, envelope).
+    pub fn host_of(&self, op: &Operation) -> Option<&'static Host> {
+        self.hosts.get(op.host)
+    }
 }
 
-/// One base URL of a platform.
+/// One base URL of a platform and its profile: how its answers are read.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Host {
-    /// The name operations refer to it by.
+    /// The name operations refer to it by (`ClientBuilder::host_url(name, url)`).
     pub name: &'static str,
     /// The production base URL, prefix included.
     pub url: &'static str,
     /// The path prefix kept when a caller overrides the base URL with an origin.
     pub prefix: &'static str,
+    /// The environment variable `from_env()` reads an overriding base URL from.
+    pub env: &'static str,
+    /// How its error bodies are read.
+    pub errors: &'static ErrorFormat,
+    /// How its operations' success bodies are wrapped by default (an operation may differ).
+    pub envelope: Option<&'static Envelope>,
+}
+
+/// One credential a platform takes (an API key, a secret, an access token), by name.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Credential {
+    /// Its name in the spec and the name of its builder setter (`api_key`).
+    pub name: &'static str,
+    /// The environment variable `from_env()` reads it from (`BIMPEAI_API_KEY`).
+    pub env: &'static str,
+    /// What it is.
+    pub description: &'static str,
 }
 
 /// How a platform wraps its success bodies (`{"message", "data", "meta"}`).
@@ -81,6 +108,21 @@ pub struct ErrorFormat {
     pub validation_codes: &'static [&'static str],
     /// The member holding `"path: message"` strings on validation errors.
     pub field_errors: Option<&'static str>,
+    /// Members that may hold a pacing hint in seconds, read when no header gives one.
+    pub retry_after: &'static [&'static str],
+}
+
+impl ErrorFormat {
+    /// The format assumed where a table names none: `message`, `error` or `detail` for the
+    /// message, `code` for the code.
+    pub const DEFAULT: ErrorFormat = ErrorFormat {
+        message: &["message", "error", "detail"],
+        code: &["code"],
+        request_id: &[],
+        validation_codes: &[],
+        field_errors: None,
+        retry_after: &[],
+    };
 }
 
 /// An HTTP method of the table.
@@ -128,44 +170,21 @@ impl Method {
     }
 }
 
-/// A secret a client is configured with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Credential {
-    /// The platform's API key.
-    ApiKey,
-    /// The secret paired with the API key, where the platform has one.
-    ApiSecret,
-    /// A bearer access token (a JWT), where the platform issues them.
-    AccessToken,
-}
-
-impl Credential {
-    /// The builder method that sets it, for messages.
-    pub fn setter(self) -> &'static str {
-        match self {
-            Credential::ApiKey => "api_key",
-            Credential::ApiSecret => "api_secret",
-            Credential::AccessToken => "access_token",
-        }
-    }
-}
-
-/// How one credential goes on the wire.
+/// How one credential goes on the wire; each names the credential (`api_key`) it sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Auth {
     /// `Authorization: Bearer <credential>`.
-    Bearer(Credential),
+    Bearer(&'static str),
     /// `<header>: <credential>`.
-    Header(&'static str, Credential),
+    Header(&'static str, &'static str),
     /// `?<name>=<credential>` (WebSocket handshakes).
-    Query(&'static str, Credential),
+    Query(&'static str, &'static str),
 }
 
 impl Auth {
-    /// The credential this scheme sends.
-    pub fn credential(self) -> Credential {
+    /// The name of the credential this scheme sends.
+    pub fn credential(self) -> &'static str {
         match self {
             Auth::Bearer(c) | Auth::Header(_, c) | Auth::Query(_, c) => c,
         }
@@ -251,8 +270,8 @@ pub struct Operation {
     pub host: usize,
     /// Alternatives in order of preference; each lists every scheme it sends. Empty: public.
     pub auth: &'static [&'static [Auth]],
-    /// Whether the success body is enveloped.
-    pub enveloped: bool,
+    /// The envelope of the success body, `None` when it is bare.
+    pub envelope: Option<&'static Envelope>,
     /// The success status the spec declares.
     pub success_status: u16,
     /// Set on list operations.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::config::Secret;
 use super::error::{Error, Result};
 
 /// Whether a header carries a credential, by name: `Authorization`, cookies, and any name that
@@ -44,6 +45,9 @@ pub struct CallOptions {
     pub(crate) idempotency_key: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) headers: HeaderMap,
+    /// A bearer token for this call only: it picks the operation's auth alternative that sends
+    /// `Authorization: Bearer`.
+    pub(crate) bearer: Option<Secret>,
     /// The first invalid setting, reported as `InvalidInput` when the call is sent.
     pub(crate) invalid: Option<String>,
 }
@@ -93,6 +97,21 @@ impl CallOptions {
             });
         }
         self.request_id = Some(id);
+        self
+    }
+
+    /// A bearer token (a user's access token, say) for this call only. It selects the
+    /// operation's auth alternative that sends `Authorization: Bearer`, with this token in place
+    /// of the configured one; the call fails with `InvalidInput` before sending when the
+    /// operation has no such alternative. Redacted everywhere, like every credential.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        let token = token.into();
+        if token.trim().is_empty() || HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+            self.invalid.get_or_insert_with(|| {
+                "the bearer token is empty or not a valid header value".into()
+            });
+        }
+        self.bearer = Some(Secret::new(token));
         self
     }
 
@@ -153,6 +172,7 @@ impl fmt::Debug for CallOptions {
             .field("idempotency_key", &self.idempotency_key)
             .field("request_id", &self.request_id)
             .field("headers", &self.shown_headers())
+            .field("bearer", &self.bearer)
             .field("invalid", &self.invalid)
             .finish()
     }
@@ -218,6 +238,13 @@ pub trait RequestOptions: Sized {
     /// headers are redacted everywhere (see [`CallOptions::header`]).
     fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         update(&mut self, |o| o.header(name, value));
+        self
+    }
+
+    /// A bearer token for this call only, selecting the auth alternative that sends it (see
+    /// [`CallOptions::bearer_token`]).
+    fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        update(&mut self, |o| o.bearer_token(token));
         self
     }
 

@@ -169,7 +169,7 @@ pub(crate) fn decode_page<T: DeserializeOwned, M: DeserializeOwned>(
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Page<T, M>> {
-    let decoded = decode_body::<Vec<T>>(core, op, &raw, Layout::of(core, op))?;
+    let decoded = decode_body::<Vec<T>>(core, op, &raw, Layout::of(op))?;
     let items = decoded.result.unwrap_or_default();
     let (meta, info) = match (decoded.meta, op.pagination) {
         (Some(meta_json), Some(style)) => {

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 
 use super::error::{Error, Result};
 use super::operation::Operation;
@@ -42,6 +42,8 @@ pub struct Request {
     pub(crate) query: Vec<(Cow<'static, str>, String)>,
     pub(crate) body: Body,
     pub(crate) options: CallOptions,
+    /// Header parameters of the operation (before the per-call options' headers, which win).
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Request {
@@ -53,6 +55,7 @@ impl Request {
             query: Vec::new(),
             body: Body::Empty,
             options,
+            headers: Vec::new(),
         }
     }
 
@@ -73,6 +76,27 @@ impl Request {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Adds a header parameter; a value that cannot be a header is `InvalidInput` here, before
+    /// anything is sent.
+    #[allow(
+        dead_code,
+        reason = "called by generated code of specs with header parameters only"
+    )]
+    pub(crate) fn push_header(&mut self, name: &'static str, value: String) -> Result<()> {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Error::invalid_input(format!(
+                "invalid header name {name:?} in the operation table"
+            ))
+        })?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            Error::invalid_input(format!(
+                "the `{name}` header parameter holds characters a header cannot"
+            ))
+        })?;
+        self.headers.push((header, value));
+        Ok(())
     }
 
     /// Serialises `body` as the JSON body, in place.

@@ -89,9 +89,9 @@ pub(crate) struct Layout<'a> {
 }
 
 impl Layout<'static> {
-    /// The layout of `op`'s success body on its platform.
-    pub(crate) fn of(core: &ClientCore, op: &'static Operation) -> Self {
-        let envelope = core.platform.envelope.as_ref().filter(|_| op.enveloped);
+    /// The layout of `op`'s success body (its envelope, its list and meta members).
+    pub(crate) fn of(op: &'static Operation) -> Self {
+        let envelope = op.envelope;
         let style_meta = op.pagination.and_then(|p| p.meta);
         match envelope {
             Some(env) => Layout {
@@ -398,7 +398,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Response<T>> {
-    let result = decode_body::<T>(core, op, &raw, Layout::of(core, op))?.result;
+    let result = decode_body::<T>(core, op, &raw, Layout::of(op))?.result;
     let value = match result {
         Some(value) => value,
         // Absent or `null`: fine for a type that has a null (`()`, `Option`), else an error.
@@ -423,7 +423,7 @@ pub(crate) fn decode_empty(
     raw: Raw,
 ) -> Result<Response<()>> {
     if !is_empty_body(&raw.body) {
-        decode_body::<serde::de::IgnoredAny>(core, op, &raw, Layout::of(core, op))?;
+        decode_body::<serde::de::IgnoredAny>(core, op, &raw, Layout::of(op))?;
     }
     Ok(wrap((), raw))
 }

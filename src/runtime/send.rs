@@ -32,7 +32,7 @@ use tracing::Instrument;
 
 use super::config::{ClientCore, MAX_REDIRECTS};
 use super::error::{Error, ErrorKind, Result};
-use super::operation::Auth;
+use super::operation::{Auth, ErrorFormat, Operation};
 use super::request::{Body, Request};
 use super::retry::{Decision, Failure, Policy};
 
@@ -180,7 +180,7 @@ async fn attempt(
         tracing::Span::current().record("status", status.as_u16());
         let max = core.config.max_response_bytes;
         if !status.is_success() {
-            return Err(classify(core, response).await);
+            return Err(classify(core, req.op, response).await);
         }
         match mode {
             Mode::Stream => {
@@ -189,7 +189,7 @@ async fn attempt(
                 }
                 let headers = response.headers().clone();
                 let (body, truncated) = read_truncated(response, max).await?;
-                let error = Error::not_a_stream(&core.platform.errors, status, headers, body)
+                let error = Error::not_a_stream(errors_of(core, req.op), status, headers, body)
                     .truncated(truncated);
                 Err((error, permanent_after_answer()))
             }
@@ -223,14 +223,17 @@ async fn attempt(
     }
 }
 
-/// Builds one request for `url` (a fresh body from the factory).
+/// Builds one request for `url`: the call's headers, the credentials as they are now (asked of
+/// the provider on every attempt), a fresh body from the factory.
 fn build_request(
+    core: &ClientCore,
     req: &Request,
     prepared: &Prepared,
     url: &Url,
 ) -> std::result::Result<reqwest::Request, (Error, Failure)> {
     let mut request = reqwest::Request::new(prepared.method.clone(), url.clone());
     *request.headers_mut() = prepared.headers.clone();
+    apply_auth(core, req, &mut request).map_err(|e| (e, permanent()))?;
     match &req.body {
         Body::Empty => {}
         Body::Json(bytes) => *request.body_mut() = Some(reqwest::Body::from(bytes.clone())),
@@ -251,7 +254,7 @@ async fn exchange_following_redirects(
     let write = req.op.method.is_write();
     let mut url = prepared.url.clone();
     for _ in 0..=MAX_REDIRECTS {
-        let request = build_request(req, prepared, &url)?;
+        let request = build_request(core, req, prepared, &url)?;
         let response = core.http.execute(request).await.map_err(transport)?;
         let status = response.status();
         // An injected client may have followed a redirect itself (turning a POST into a GET):
@@ -333,7 +336,11 @@ fn redirect_refused(status: StatusCode, location: &str, why: &str) -> (Error, Fa
 
 /// Reads and classifies a non-2xx answer. Status and headers decide; an oversized body is
 /// truncated to the cap (and the error says so), never a reason to misclassify.
-async fn classify(core: &ClientCore, response: reqwest::Response) -> (Error, Failure) {
+async fn classify(
+    core: &ClientCore,
+    op: &'static Operation,
+    response: reqwest::Response,
+) -> (Error, Failure) {
     let status = response.status();
     let headers = response.headers().clone();
     let (body, truncated) = match read_truncated(response, core.config.max_response_bytes).await {
@@ -341,7 +348,7 @@ async fn classify(core: &ClientCore, response: reqwest::Response) -> (Error, Fai
         Err(pair) => return pair,
     };
     let error = Error::from_response(
-        &core.platform.errors,
+        errors_of(core, op),
         status,
         headers,
         body,
@@ -362,6 +369,13 @@ async fn classify(core: &ClientCore, response: reqwest::Response) -> (Error, Fai
         error.not_retryable()
     };
     (error, failure)
+}
+
+/// The error format of the host `op` is sent to.
+fn errors_of(core: &ClientCore, op: &'static Operation) -> &'static ErrorFormat {
+    core.platform
+        .host_of(op)
+        .map_or(&ErrorFormat::DEFAULT, |h| h.errors)
 }
 
 /// Whether a response's Content-Type is `text/event-stream` (any parameters, any letter case).
@@ -526,46 +540,6 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         }
     }
 
-    // Auth: the first alternative whose credentials are all configured. A caller sending their
-    // own Authorization for this call (a user's JWT) needs none.
-    let caller_auth = req.options.headers.contains_key(AUTHORIZATION);
-    if !op.auth.is_empty() && !caller_auth {
-        let chosen = op.auth.iter().find(|alt| {
-            alt.iter()
-                .all(|a| config.credentials.contains_key(&a.credential()))
-        });
-        let Some(alternative) = chosen else {
-            let needed = op.auth[0]
-                .iter()
-                .map(|a| a.credential().setter())
-                .collect::<Vec<_>>()
-                .join(" + ");
-            return Err(Error::invalid_input(format!(
-                "no credentials for {}: configure {needed} on the client builder",
-                op.id
-            )));
-        };
-        for auth in alternative.iter() {
-            let Some(secret) = config.credentials.get(&auth.credential()) else {
-                continue;
-            };
-            match auth {
-                Auth::Bearer(_) => {
-                    headers.insert(
-                        AUTHORIZATION,
-                        sensitive(&format!("Bearer {}", secret.expose()))?,
-                    );
-                }
-                Auth::Header(name, _) => {
-                    headers.insert(header_name(name)?, sensitive(secret.expose())?);
-                }
-                Auth::Query(name, _) => {
-                    url.query_pairs_mut().append_pair(name, secret.expose());
-                }
-            }
-        }
-    }
-
     let omitted = |name: &str| op.omit_headers.iter().any(|h| h.eq_ignore_ascii_case(name));
 
     let mut request_id = None;
@@ -605,6 +579,9 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         }
     }
 
+    for (name, value) in &req.headers {
+        headers.insert(name.clone(), value.clone());
+    }
     for (name, value) in &req.options.headers {
         headers.insert(name.clone(), value.clone());
     }
@@ -618,6 +595,96 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         headers,
         request_id,
     })
+}
+
+/// Adds the credentials of the operation's first auth alternative that can be satisfied now:
+/// every credential it names is configured (asked of the provider), or — with a per-call
+/// bearer token — the alternative that sends `Authorization: Bearer`. Public operations send
+/// none; a caller's own `Authorization` header (without a bearer token) replaces table auth. A
+/// header the caller set for this call is never overwritten.
+fn apply_auth(core: &ClientCore, req: &Request, request: &mut reqwest::Request) -> Result<()> {
+    let op = req.op;
+    let bearer = req.options.bearer.as_ref();
+    if op.auth.is_empty() {
+        return match bearer {
+            Some(_) => Err(Error::invalid_input(format!(
+                "{} is public: it takes no bearer token",
+                op.id
+            ))),
+            None => Ok(()),
+        };
+    }
+    if bearer.is_none() && req.options.headers.contains_key(AUTHORIZATION) {
+        return Ok(());
+    }
+    let provider = &core.config.credentials;
+    let value = |auth: &Auth| match (auth, bearer) {
+        (Auth::Bearer(_), Some(token)) => Some(token.clone()),
+        _ => provider.credential(auth.credential()),
+    };
+    let chosen = op
+        .auth
+        .iter()
+        .filter(|alt| bearer.is_none() || alt.iter().any(|a| matches!(a, Auth::Bearer(_))))
+        .find_map(|alt| {
+            alt.iter()
+                .map(|a| value(a).map(|v| (*a, v)))
+                .collect::<Option<Vec<_>>>()
+        });
+    let Some(values) = chosen else {
+        if bearer.is_some() {
+            return Err(Error::invalid_input(format!(
+                "{} takes no bearer token (its auth sends {})",
+                op.id,
+                describe_auth(op.auth)
+            )));
+        }
+        return Err(Error::invalid_input(format!(
+            "no credentials for {}: configure {} on the client builder",
+            op.id,
+            describe_auth(op.auth)
+        )));
+    };
+    for (auth, secret) in values {
+        match auth {
+            Auth::Bearer(_)
+                if !req.options.headers.contains_key(AUTHORIZATION) || bearer.is_some() =>
+            {
+                let value = sensitive(&format!("Bearer {}", secret.expose()))?;
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Auth::Bearer(_) => {}
+            Auth::Header(name, _) => {
+                let name = header_name(name)?;
+                if !req.options.headers.contains_key(&name) {
+                    request
+                        .headers_mut()
+                        .insert(name, sensitive(secret.expose())?);
+                }
+            }
+            Auth::Query(name, _) => {
+                request
+                    .url_mut()
+                    .query_pairs_mut()
+                    .append_pair(name, secret.expose());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The auth alternatives of an operation, as a sentence: `api_key or access_token`.
+fn describe_auth(alternatives: &[&[Auth]]) -> String {
+    alternatives
+        .iter()
+        .map(|alt| {
+            alt.iter()
+                .map(|a| a.credential())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue> {
