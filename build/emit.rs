@@ -34,7 +34,8 @@ fn opt_lit(s: Option<&String>) -> TokenStream {
     }
 }
 
-/// One open enum: the documented values plus `Unknown(String)`.
+/// One open enum: the documented values plus `Unknown(String)`, through the runtime's
+/// `open_enum!` (everything an open enum implements is written there once).
 pub fn open_enum(e: &EnumDef) -> TokenStream {
     let name = ident(&e.name);
     let mut used = BTreeSet::new();
@@ -56,82 +57,11 @@ pub fn open_enum(e: &EnumDef) -> TokenStream {
         .description
         .clone()
         .unwrap_or_else(|| format!("One of the documented `{}` values.", e.name));
-    let doc_extra =
-        " Open: a value this version does not know decodes as `Unknown`, never as an error.";
-    let decls = variants.iter().map(|(v, s)| {
-        let d = format!("`{s}`");
-        quote!(#[doc = #d] #v,)
-    });
-    let to_str = variants.iter().map(|(v, s)| quote!(Self::#v => #s,));
-    let from_str = variants.iter().map(|(v, s)| quote!(#s => Self::#v,));
-    let values = variants.iter().map(|(_, s)| quote!(#s,));
+    let variants = variants.iter().map(|(v, s)| quote!(#v = #s));
     quote! {
-        #[doc = #doc]
-        #[doc = #doc_extra]
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum #name {
-            #(#decls)*
-            /// A value this version of agentwire does not know, kept as sent.
-            Unknown(::std::string::String),
-        }
-
-        impl #name {
-            /// Every value the spec documents.
-            pub const VALUES: &'static [&'static str] = &[#(#values)*];
-
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(#to_str)*
-                    Self::Unknown(other) => other.as_str(),
-                }
-            }
-
-            /// Whether this is a value the spec documents.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, Self::Unknown(_))
-            }
-        }
-
-        impl ::std::convert::From<&str> for #name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #(#from_str)*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl ::std::convert::From<::std::string::String> for #name {
-            fn from(value: ::std::string::String) -> Self {
-                Self::from(value.as_str())
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok(Self::from(value))
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let value = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
-                Ok(Self::from(value.as_ref()))
-            }
+        crate::runtime::open::open_enum! {
+            #[doc = #doc]
+            #name { #(#variants),* }
         }
     }
 }
@@ -308,23 +238,59 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         };
         let retry_safe = op.retry_safe;
         let omit = op.omit_headers.iter().map(|h| lit(h));
-        quote! {
-            crate::runtime::operation::Operation {
-                id: #id,
-                method: crate::runtime::operation::Method::#method,
-                path: #path,
-                host: #host,
-                auth: &[#(#alternatives),*],
-                envelope: #envelope,
-                success_status: #status,
-                pagination: #pagination,
-                items: #items,
-                stream: #stream,
-                retry_safe: #retry_safe,
-                omit_headers: &[#(#omit),*],
-            }
-        }
+        // Every field but the identity as (name, value); the entry lists only those that differ
+        // from the platform's most common value (`..OPERATION`), which keeps the table short.
+        let fields: Vec<(&str, TokenStream)> = vec![
+            ("host", quote!(#host)),
+            ("auth", quote!(&[#(#alternatives),*])),
+            ("envelope", envelope),
+            ("success_status", quote!(#status)),
+            ("pagination", pagination),
+            ("items", items),
+            ("stream", stream),
+            ("retry_safe", quote!(#retry_safe)),
+            ("omit_headers", quote!(&[#(#omit),*])),
+        ];
+        (quote!(id: #id, method: crate::runtime::operation::Method::#method, path: #path), fields)
     }).collect::<Vec<_>>();
+    // The most common value of each field across the operations: the defaults.
+    let mut defaults: Vec<(&str, TokenStream)> = Vec::new();
+    if let Some((_, first)) = ops.first() {
+        for (i, (field, _)) in first.iter().enumerate() {
+            let mut counts: BTreeMap<String, (usize, TokenStream)> = BTreeMap::new();
+            for (_, fields) in &ops {
+                let value = &fields[i].1;
+                counts
+                    .entry(value.to_string())
+                    .or_insert_with(|| (0, value.clone()))
+                    .0 += 1;
+            }
+            let common = counts
+                .into_values()
+                .max_by_key(|(n, _)| *n)
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            defaults.push((field, common));
+        }
+    }
+    let default_fields = defaults.iter().map(|(f, v)| {
+        let f = ident(f);
+        quote!(#f: #v)
+    });
+    let ops = ops
+        .iter()
+        .map(|(identity, fields)| {
+            let differing = fields
+                .iter()
+                .zip(&defaults)
+                .filter(|((_, v), (_, d))| v.to_string() != d.to_string())
+                .map(|((f, v), _)| {
+                    let f = ident(f);
+                    quote!(#f: #v)
+                });
+            quote!(crate::runtime::operation::Operation { #identity, #(#differing,)* ..OPERATION })
+        })
+        .collect::<Vec<_>>();
     let count = ops.len();
     let by_name = spec.ops.iter().enumerate().map(|(i, op)| {
         let name = format_ident!("{}", op.id.replace('.', "_").to_uppercase());
@@ -339,6 +305,14 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         #(#error_items)*
         #(#style_items)*
         #(#stream_items)*
+
+        /// The fields most operations share; each entry of the table names only what differs.
+        const OPERATION: crate::runtime::operation::Operation = crate::runtime::operation::Operation {
+            id: "",
+            method: crate::runtime::operation::Method::Get,
+            path: "",
+            #(#default_fields,)*
+        };
 
         static OPERATIONS: [crate::runtime::operation::Operation; #count] = [#(#ops),*];
 

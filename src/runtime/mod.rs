@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod error;
 pub mod loose;
 pub mod nullable;
+pub(crate) mod open;
 pub mod operation;
 pub mod options;
 pub mod paginate;
