@@ -32,13 +32,23 @@ fn answer(id: &str, response: FixtureResponse) -> Fixture {
 #[tokio::test]
 async fn validation_errors_carry_field_errors() {
     let s = setup().await;
+    // The platform's recorded refusal (agents.create.validation.json), served for a body the
+    // typed client would itself refuse (the spec's `minLength`): answered to a body it sends.
+    let mut refusal = agentwire::mock::embedded_fixtures(&agentwire::bimpeai::PLATFORM)
+        .expect("fixtures")
+        .into_iter()
+        .find(|f| f.file.ends_with("agents.create.validation.json"))
+        .expect("the recorded refusal");
+    refusal.request.body =
+        Some(json!({"workflow_id": "wf_0", "name": "x", "description": "no name"}));
+    s.mock.register(refusal);
     let err = s
         .client
         .agents()
         .create(
             types::AgentCreate::builder()
-                .workflow_id("")
-                .name("")
+                .workflow_id("wf_0")
+                .name("x")
                 .description("no name"),
         )
         .send()
@@ -73,6 +83,26 @@ async fn validation_errors_carry_field_errors() {
     assert_eq!(err.operation(), Some("agents.create"));
     assert_eq!(err.platform(), Some("BimpeAI"));
     assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn the_spec_s_length_rules_are_checked_before_sending() {
+    let s = setup().await;
+    let err = s
+        .client
+        .agents()
+        .create(
+            types::AgentCreate::builder()
+                .workflow_id("")
+                .name("")
+                .description("no name"),
+        )
+        .send()
+        .await
+        .expect_err("an empty name");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("invalid request body"), "{err}");
+    assert!(s.mock.journal().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -198,7 +228,7 @@ async fn rate_limits_carry_the_platform_pacing() {
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
     assert_eq!(err.code(), Some("too_many_requests"));
     assert!(err.is_retryable());
-    assert!(err.to_string().contains("retry after 7.0s"), "{err}");
+    assert!(err.to_string().contains("retry after 7.0 s"), "{err}");
 }
 
 #[tokio::test]

@@ -139,8 +139,8 @@ async fn the_python_clients_minimal_calls_get_their_default_fixtures() {
             .expect("agents.update_live_status");
         assert_eq!(
             status.status,
-            types::AgentStatus::Live,
-            "the recorded answer"
+            types::AgentStatus::Paused,
+            "the default answer, fitted to the request's body"
         );
         expect("agents.update_live_status", json!({"status": "paused"}));
 
@@ -214,32 +214,20 @@ async fn the_python_clients_minimal_calls_get_their_default_fixtures() {
 async fn a_matching_fixture_still_wins_over_the_default() {
     within(async {
         let mock = MockServer::start(&PLATFORM).await.expect("mock starts");
-        let client = client(&mock);
-        // agents.create.validation.json names exactly this body and answers it with its
-        // recorded 400, even though the body is valid against the spec.
-        let err = client
-            .agents()
-            .create(
-                types::AgentCreate::builder()
-                    .workflow_id("")
-                    .name("")
-                    .description("no name"),
-            )
-            .send()
-            .await
-            .expect_err("the recorded validation error");
+        // agents.create.validation.json names exactly this body, which the spec refuses (empty
+        // name and workflow): its recorded 400 is the platform's own answer, served as recorded.
+        let (status, tag, body) = send(
+            http()
+                .post(format!("{}/agents", mock.platform_url()))
+                .bearer_auth("sk_test")
+                .header("content-type", "application/json")
+                .body(json!({"workflow_id": "", "name": "", "description": "no name"}).to_string()),
+        )
+        .await;
+        assert_eq!((status, tag.as_str()), (400, "fixture"));
         assert_eq!(
-            err.field_errors(),
-            [
-                FieldError {
-                    path: "name".into(),
-                    message: "must not be empty".into()
-                },
-                FieldError {
-                    path: "workflow_id".into(),
-                    message: "must not be empty".into()
-                },
-            ]
+            body["message"],
+            json!(["name: must not be empty", "workflow_id: must not be empty"])
         );
         assert_eq!(
             last_answer(&mock),
@@ -247,6 +235,16 @@ async fn a_matching_fixture_still_wins_over_the_default() {
                 file: "agents.create.validation.json".into()
             }
         );
+        // Another invalid body no fixture names: the mock's own 400.
+        let (status, tag, _) = send(
+            http()
+                .post(format!("{}/agents", mock.platform_url()))
+                .bearer_auth("sk_test")
+                .header("content-type", "application/json")
+                .body(json!({"workflow_id": "", "name": "", "description": "other"}).to_string()),
+        )
+        .await;
+        assert_eq!((status, tag.as_str()), (400, "invalid"));
     })
     .await;
 }
@@ -337,7 +335,7 @@ async fn invalid_requests_get_the_platforms_error_format() {
                 "workflow_id: is required",
                 "colour: is not allowed",
                 "name: must be a string",
-            ], "code": "validation_error"})
+            ], "code": "validation_error", "request_id": "req_mock_1"})
         );
 
         let (status, _, body) = send(
@@ -370,14 +368,21 @@ async fn invalid_requests_get_the_platforms_error_format() {
             ])
         );
 
-        // A valid query no fixture names gets the default page.
+        // A valid query no fixture names gets the default page, fitted: page 9 is past the
+        // recorded pages, so it is an empty last page (a client looping on has-next stops).
         let (status, tag, body) = send(
             http.get(format!("{url}/agents?page=9&search=bot"))
                 .bearer_auth("sk_test"),
         )
         .await;
         assert_eq!((status, tag.as_str()), (200, "default"));
-        assert_eq!(body["meta"]["current_page"], json!(1), "agents.list.json");
+        assert_eq!(
+            body["meta"]["current_page"],
+            json!(9),
+            "agents.list.json, fitted"
+        );
+        assert_eq!(body["meta"]["has_next_page"], json!(false));
+        assert_eq!(body["data"], json!([]));
         assert_eq!(last_answer(&mock), default_of("agents.list"));
     })
     .await;
@@ -510,13 +515,25 @@ async fn an_unknown_route_is_not_the_platforms_not_found() {
             assert_eq!(r.operation, None);
             assert_eq!(r.status, 404);
         }
-        // A known path with a method it does not have is no route either.
-        let (status, tag, _) = send(
-            http.put(format!("{}/agents", mock.platform_url()))
-                .bearer_auth("sk_test"),
-        )
-        .await;
-        assert_eq!((status, tag.as_str()), (404, "no-route"));
+        // A known path with a method it does not have: 405 with the methods it takes.
+        let response = http
+            .put(format!("{}/agents", mock.platform_url()))
+            .bearer_auth("sk_test")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status().as_u16(), 405);
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
+            Some("GET, POST")
+        );
+        assert_eq!(
+            mock.journal().pop().map(|r| r.answer),
+            Some(Answer::NoRoute)
+        );
     })
     .await;
 }
@@ -1023,6 +1040,97 @@ async fn an_invalid_request_gets_the_400_even_where_a_catch_all_fixture_would_an
             .expect("answers");
         assert_eq!(response.status().as_u16(), 200);
         assert!(matches!(mock.journal()[1].answer, Answer::Fixture { .. }));
+    })
+    .await;
+}
+
+/// The default answer fitted to the request: path parameters, a write's members, pages past the
+/// recorded ones.
+#[tokio::test]
+async fn the_default_answer_fits_the_request() {
+    within(async {
+        let mock = MockServer::start(&PLATFORM).await.expect("mock starts");
+        let client = client(&mock);
+        // A retrieve of another id answers that id.
+        let agent = client.agents().retrieve("a_2").await.expect("a_2");
+        assert_eq!(agent.id, "a_2");
+        // A create answers what was sent, where the result has the member.
+        let created = client
+            .agents()
+            .create(
+                types::AgentCreate::builder()
+                    .workflow_id("wf_9")
+                    .name("Trial")
+                    .description("Tried out"),
+            )
+            .await
+            .expect("created");
+        assert_eq!(created.name, "Trial");
+        assert_eq!(created.description, "Tried out");
+        assert_eq!(created.workflow_id.as_deref(), Some("wf_9"));
+        // A naive client walking pages from a number past the recorded ones stops at once.
+        let mut page = 4;
+        let mut seen = 0;
+        loop {
+            let p = client
+                .agents()
+                .list()
+                .page(page)
+                .limit(2)
+                .await
+                .expect("page");
+            seen += 1;
+            if !p.has_next() || seen > 10 {
+                break;
+            }
+            page += 1;
+        }
+        assert_eq!(seen, 1, "one empty last page");
+        // A standard SSE client resuming with Last-Event-ID gets only what follows it.
+        let mut response = http()
+            .get(format!(
+                "{}/agents/a_1/conversations/cv_1/stream?ticket=t1",
+                mock.platform_url()
+            ))
+            .header("last-event-id", "m_1")
+            .send()
+            .await
+            .expect("the stream answers");
+        let mut text = String::new();
+        while !text.contains("id: m_2") {
+            match tokio::time::timeout(Duration::from_secs(5), response.chunk()).await {
+                Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+                other => panic!("no event after Last-Event-ID: {other:?} ({text:?})"),
+            }
+        }
+        assert!(!text.contains("id: m_1"), "only what follows m_1: {text:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_journal_s_debug_output_hides_credentials() {
+    within(async {
+        let mock = MockServer::start(&PLATFORM).await.expect("mock starts");
+        send(
+            http()
+                .get(format!(
+                    "{}/agents/a_1?ticket=t_SECRET",
+                    mock.platform_url()
+                ))
+                .header("authorization", "Bearer sk_live_REAL")
+                .header("x-trace", "visible"),
+        )
+        .await;
+        let received = mock.journal().pop().expect("journalled");
+        let shown = format!("{received:?}");
+        assert!(!shown.contains("sk_live_REAL"), "{shown}");
+        assert!(!shown.contains("t_SECRET"), "{shown}");
+        assert!(shown.contains("visible"), "{shown}");
+        assert_eq!(
+            received.header("authorization"),
+            Some("Bearer sk_live_REAL")
+        );
     })
     .await;
 }

@@ -444,9 +444,14 @@ impl Contract {
                     .pointer("/requestBody/content/application~1json/schema")
                     .cloned()
                     .unwrap_or(Value::Bool(true));
-                self.validate(&schema, body, "/request/body", sink);
-                if let Some(name) = decl.type_name.strip_prefix("types::") {
-                    self.roundtrip_check(name, body, "/request/body", sink);
+                // A fixture recording the platform's refusal (every answer a 400 or 422) shows
+                // a request the spec refuses too: its body is not held to the request schema.
+                let records_refusal = f.answers().iter().all(|a| matches!(a.status, 400 | 422));
+                if !records_refusal {
+                    self.validate(&schema, body, "/request/body", sink);
+                    if let Some(name) = decl.type_name.strip_prefix("types::") {
+                        self.roundtrip_check(name, body, "/request/body", sink);
+                    }
                 }
             }
             (Some(decl), None) if decl.required => {

@@ -83,6 +83,7 @@
 mod fixture;
 mod journal;
 mod request;
+mod shape;
 pub(crate) mod spec;
 mod stream;
 mod validate;
@@ -169,8 +170,10 @@ impl Answer {
     }
 }
 
-/// One request the mock received, and what it answered.
-#[derive(Debug, Clone, PartialEq)]
+/// One request the mock received, and what it answered. `Debug` shows credential headers
+/// (`Authorization`, `X-API-Key`, ...) as `***`: a real key pointed at the mock by mistake must
+/// not land in test logs; [`Received::header`] still returns the value for assertions.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Received {
     /// The operation it was routed to, if any.
@@ -194,6 +197,44 @@ pub struct Received {
     pub answer: Answer,
     /// The status it answered with.
     pub status: u16,
+}
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: BTreeMap<&str, &str> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if crate::runtime::options::is_credential_header(k) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Received")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field(
+                "query",
+                &self
+                    .query
+                    .iter()
+                    .map(|(k, v)| {
+                        let secret = crate::runtime::options::is_credential_header(k);
+                        (k.as_str(), if secret { "***" } else { v.as_str() })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .field("headers", &headers)
+            .field("body_len", &self.body_len)
+            .field("truncated", &self.truncated)
+            .field("answer", &self.answer)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Received {
@@ -224,6 +265,22 @@ struct Shared {
     requests: Option<Requests>,
     fixtures: Mutex<Vec<Entry>>,
     journal: Mutex<Journal>,
+    /// The mock's own request ids (`req_mock_<n>`), for answers that are not fixtures.
+    request_ids: std::sync::atomic::AtomicU64,
+}
+
+impl Shared {
+    fn next_request_id(&self) -> String {
+        let n = self
+            .request_ids
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("req_mock_{}", n + 1)
+    }
+
+    /// The path of the mock's index (`/_agentwire/`), in full: `http://127.0.0.1:PORT/_agentwire/`.
+    fn index_path(&self) -> String {
+        format!("http://{}/_agentwire/", self.addr)
+    }
 }
 
 struct Entry {
@@ -356,6 +413,7 @@ impl MockBuilder {
             heartbeat: self.heartbeat,
             max_body: self.max_body,
             requests,
+            request_ids: std::sync::atomic::AtomicU64::new(0),
             fixtures: Mutex::new(
                 fixtures
                     .into_iter()
@@ -666,8 +724,12 @@ enum Reply {
         file: String,
         play: Option<StreamPlay>,
     },
-    /// An answer of the mock's own.
-    Own { status: u16, body: Value },
+    /// An answer of the mock's own (`allow`: the `Allow` header of a 405).
+    Own {
+        status: u16,
+        body: Value,
+        allow: Option<String>,
+    },
 }
 
 /// How to replay a stream answer.
@@ -734,6 +796,12 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
         answer: Answer::NoRoute,
         status: 0,
     };
+    let request_id = received.header("x-request-id").map(str::to_owned);
+    let format_request_id = routed
+        .as_ref()
+        .and_then(|(op, _)| shared.platform.host_of(op))
+        .or(shared.platform.hosts.first())
+        .and_then(|h| h.errors.request_id.first().copied());
     let (answer, reply) = decide(&shared, routed, &received, read.map(|_| body));
     received.status = match &reply {
         Reply::Fixture { response, .. } => response.status,
@@ -743,7 +811,26 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
     received.answer = answer;
     lock(&shared.journal).push(received);
     match reply {
-        Reply::Own { status, body } => json_response(status, &body, tag),
+        Reply::Own {
+            status,
+            mut body,
+            allow,
+        } => {
+            // Like the platform's own answers, the mock's carry a request id: the caller's,
+            // else one of its own (in the header, and in the body where the format names one).
+            let request_id = request_id.unwrap_or_else(|| shared.next_request_id());
+            if let (Some(member), Some(obj)) = (format_request_id, body.as_object_mut()) {
+                obj.insert(member.to_owned(), Value::String(request_id.clone()));
+            }
+            let mut response = json_response(status, &body, tag);
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            if let Some(allow) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+                response.headers_mut().insert("allow", allow);
+            }
+            response
+        }
         Reply::Fixture {
             response,
             file,
@@ -767,7 +854,14 @@ fn decide(
         .map_or(&ErrorFormat::DEFAULT, |h| h.errors);
     let own = |answer: Answer, status: u16, code: &str, message: String| {
         let body = error_body(format, code, &message, &[]);
-        (answer, Reply::Own { status, body })
+        (
+            answer,
+            Reply::Own {
+                status,
+                body,
+                allow: None,
+            },
+        )
     };
     let body = match body {
         Ok(b) => b,
@@ -792,13 +886,43 @@ fn decide(
         }
     };
     let Some((op, rel)) = routed else {
+        // The path is known under other methods: 405 with `Allow`, as HTTP servers answer.
+        let allowed: Vec<&str> = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+            .into_iter()
+            .filter(|m| route(shared.platform, m, &req.path).is_some())
+            .collect();
+        if !allowed.is_empty() {
+            let body = error_body(
+                format,
+                "mock_method_not_allowed",
+                &format!(
+                    "{} {} is not an operation of {}; this path takes {}",
+                    req.method,
+                    req.path,
+                    shared.platform.display_name,
+                    allowed.join(", ")
+                ),
+                &[],
+            );
+            return (
+                Answer::NoRoute,
+                Reply::Own {
+                    status: 405,
+                    body,
+                    allow: Some(allowed.join(", ")),
+                },
+            );
+        }
         return own(
             Answer::NoRoute,
             404,
             "mock_no_route",
             format!(
-                "the mock has no route for {} {}: no {} operation fits it (GET /_agentwire/ lists them)",
-                req.method, req.path, shared.platform.display_name
+                "the mock has no route for {} {}: no {} operation fits it (GET {} lists them)",
+                req.method,
+                req.path,
+                shared.platform.display_name,
+                shared.index_path()
             ),
         );
     };
@@ -826,6 +950,20 @@ fn decide(
             .map(|r| &r.defs)
             .unwrap_or(&Value::Null);
         let problems = request::problems(spec, body_schema, defs, op.path, &rel, &req.query, &body);
+        // The platform's own recorded answer to this very request, when a fixture names it.
+        if !problems.is_empty()
+            && let Some((response, file, play)) =
+                pick(shared, op, &rel, req, &body, Pick::RecordedError)
+        {
+            return (
+                Answer::Fixture { file: file.clone() },
+                Reply::Fixture {
+                    response: Box::new(response),
+                    file,
+                    play,
+                },
+            );
+        }
         if !problems.is_empty() {
             let code = format
                 .validation_codes
@@ -838,11 +976,15 @@ fn decide(
                 Answer::Invalid {
                     field_errors: problems,
                 },
-                Reply::Own { status: 400, body },
+                Reply::Own {
+                    status: 400,
+                    body,
+                    allow: None,
+                },
             );
         }
     }
-    if let Some((response, file, play)) = pick(shared, op, &rel, req, &body, false) {
+    if let Some((response, file, play)) = pick(shared, op, &rel, req, &body, Pick::Best) {
         return (
             Answer::Fixture { file: file.clone() },
             Reply::Fixture {
@@ -861,7 +1003,7 @@ fn decide(
             format!("the mock has no fixture for {what} (strict mode)"),
         );
     }
-    match pick(shared, op, &rel, req, &body, true) {
+    match pick(shared, op, &rel, req, &body, Pick::Default) {
         Some((response, file, play)) => (
             Answer::Default { file: file.clone() },
             Reply::Fixture {
@@ -957,17 +1099,18 @@ fn pick(
     rel: &str,
     req: &Received,
     body: &[u8],
-    default: bool,
+    mode: Pick,
 ) -> Option<(FixtureResponse, String, Option<StreamPlay>)> {
     let query = req.query_map();
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let mut fixtures = lock(&shared.fixtures);
-    let index = if default {
-        fixtures
+    let index = match mode {
+        Pick::Default => fixtures
             .iter()
-            .position(|e| e.fixture.operation == op.id && e.fixture.is_default())
-    } else {
-        best_match(&fixtures, op.id, rel, &query, &body)
+            .position(|e| e.fixture.operation == op.id && e.fixture.is_default()),
+        Pick::Best => best_match(&fixtures, op.id, rel, &query, &body),
+        Pick::RecordedError => best_match(&fixtures, op.id, rel, &query, &body)
+            .filter(|i| fixtures.get(*i).is_some_and(|e| e.fixture.is_error())),
     }?;
     let play = op.stream.map(|stream| {
         let mut order: Vec<String> = Vec::new();
@@ -995,6 +1138,9 @@ fn pick(
             Some(StreamResume::Header(name)) => req.header(name).map(str::to_owned),
             None => None,
         }
+        .filter(|v| !v.is_empty())
+        // A standard SSE client resumes with `Last-Event-ID`, whatever the platform declares.
+        .or_else(|| req.header("last-event-id").map(str::to_owned))
         .filter(|v| !v.is_empty());
         StreamPlay {
             after,
@@ -1008,7 +1154,36 @@ fn pick(
         .get(entry.played.min(answers.len().saturating_sub(1)))
         .map(|a| (*a).clone())?;
     entry.played += 1;
+    let mut answer = answer;
+    // The default fixture is fitted to the request, however it was picked (it names no
+    // member, so it also matches as "the most specific" when nothing else does).
+    if entry.fixture.is_default()
+        && !matches!(mode, Pick::RecordedError)
+        && let Some(json) = answer.body.as_mut()
+    {
+        let recorded = &entry.fixture.request;
+        shape::fit(
+            op,
+            json,
+            &recorded.path,
+            rel,
+            &recorded.query,
+            &query,
+            &body,
+        );
+    }
     Some((answer, entry.fixture.file.clone(), play))
+}
+
+/// Which fixture `pick` looks for.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// The most specific matching fixture.
+    Best,
+    /// The operation's default success fixture, fitted to the request (`shape`).
+    Default,
+    /// A recorded error answer that names this (invalid) request.
+    RecordedError,
 }
 
 /// The index of the most specific fixture matching the request, if any.

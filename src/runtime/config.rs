@@ -355,6 +355,17 @@ impl<C> ClientBuilder<C> {
         for (name, secret) in self.credentials.iter() {
             check_credential(name, secret).map_err(invalid)?;
         }
+        for (what, value) in [
+            ("timeout", self.timeout),
+            ("deadline", self.deadline),
+            ("reconnect deadline", self.reconnect_deadline),
+            ("connect timeout", self.connect_timeout),
+            ("stream idle timeout", self.stream_idle_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(invalid(format!("the {what} must be longer than zero")));
+            }
+        }
         let credentials: Arc<dyn CredentialProvider> = match self.provider {
             Some(provider) => provider,
             None => Arc::new(self.credentials),

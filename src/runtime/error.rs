@@ -485,6 +485,15 @@ impl BodyParts {
     }
 }
 
+/// A duration as messages show it: `250 ms` under a second, else `1.5 s`.
+pub(crate) fn human(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
 /// A JSON body without its UTF-8 byte-order mark (some servers send one).
 pub(crate) fn strip_bom(body: &[u8]) -> &[u8] {
     body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
@@ -594,7 +603,7 @@ impl fmt::Display for Error {
             write!(f, ": {}", i.message)?;
         }
         if let Some(d) = i.retry_after {
-            write!(f, "; retry after {:.1}s", d.as_secs_f64())?;
+            write!(f, "; retry after {}", human(d))?;
         }
         if let Some(task_id) = self.task_id() {
             write!(f, " [task {task_id}]")?;

@@ -58,14 +58,24 @@ impl CallOptions {
         Self::default()
     }
 
-    /// Time allowed for each attempt of this call.
+    /// Time allowed for each attempt of this call. Zero is refused (`InvalidInput` when the
+    /// call is sent): no answer could ever arrive.
     pub fn timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            self.invalid
+                .get_or_insert_with(|| "the timeout must be longer than zero".into());
+        }
         self.timeout = Some(timeout);
         self
     }
 
-    /// Bound on this whole call, every attempt and backoff included.
+    /// Bound on this whole call, every attempt and backoff included. Zero is refused, as for
+    /// [`CallOptions::timeout`].
     pub fn deadline(mut self, deadline: Duration) -> Self {
+        if deadline.is_zero() {
+            self.invalid
+                .get_or_insert_with(|| "the deadline must be longer than zero".into());
+        }
         self.deadline = Some(deadline);
         self
     }

@@ -21,7 +21,7 @@
 //! # #[cfg(feature = "bimpeai")]
 //! # async fn demo(client: agentwire::bimpeai::Client) -> agentwire::Result<()> {
 //! use futures_util::TryStreamExt;
-//! let mut agents = std::pin::pin!(client.agents().list().limit(50).paginate().items());
+//! let mut agents = client.agents().list().limit(50).paginate().items();
 //! while let Some(agent) = agents.try_next().await? {
 //!     println!("{}", agent.name);
 //! }
@@ -401,23 +401,22 @@ where
     }
 
     /// The pages as a stream; each is fetched when polled for.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<T, M>>> + Send + 'static {
-        // Fused: polling again after the end answers `None` instead of panicking.
-        futures_util::StreamExt::fuse(futures_util::stream::unfold(
-            Some(self),
-            |state| async move {
-                let mut paginator = state?;
-                match paginator.next_page().await {
-                    Ok(Some(page)) => Some((Ok(page), Some(paginator))),
-                    Ok(None) => None,
-                    Err(e) => Some((Err(e), None)),
-                }
-            },
-        ))
+    pub fn pages(self) -> impl Stream<Item = Result<Page<T, M>>> + Send + Unpin + 'static {
+        // Fused: polling again after the end answers `None` instead of panicking. Boxed: the
+        // stream is `Unpin`, so `while let Some(p) = pages.try_next().await?` just works.
+        let pages = futures_util::stream::unfold(Some(self), |state| async move {
+            let mut paginator = state?;
+            match paginator.next_page().await {
+                Ok(Some(page)) => Some((Ok(page), Some(paginator))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        Box::pin(futures_util::StreamExt::fuse(pages))
     }
 
     /// The items of every page as one stream; pages are fetched as the items run out.
-    pub fn items(self) -> impl Stream<Item = Result<T>> + Send + 'static {
+    pub fn items(self) -> impl Stream<Item = Result<T>> + Send + Unpin + 'static {
         let state = (Some(self), VecDeque::new());
         let items = futures_util::stream::unfold(state, |(mut paginator, mut buffer)| async move {
             loop {
@@ -432,7 +431,8 @@ where
                 }
             }
         });
-        futures_util::StreamExt::fuse(items)
+        // Boxed so that the stream is `Unpin` (see `pages`).
+        Box::pin(futures_util::StreamExt::fuse(items))
     }
 }
 

@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::config::{BoxFuture, Clock};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, ErrorKind, Result, human};
 use super::retry::{Policy, full_jitter};
 use super::send::Streaming;
 use super::sse::{End, Event, SseDecoder, events};
@@ -178,8 +178,8 @@ impl State {
                     let mut error = Error::new(
                         ErrorKind::Timeout,
                         format!(
-                            "the event stream could not be resumed within {:.0}s of its last event",
-                            self.settings.reconnect_deadline.as_secs_f64()
+                            "the event stream could not be resumed within {} of its last event",
+                            human(self.settings.reconnect_deadline)
                         ),
                     )
                     .not_retryable();

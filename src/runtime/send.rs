@@ -31,7 +31,7 @@ use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
 use super::config::{ClientCore, MAX_REDIRECTS};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, ErrorKind, Result, human};
 use super::operation::{Auth, ErrorFormat, Operation};
 use super::request::{Body, Request};
 use super::retry::{Decision, Failure, Policy};
@@ -134,7 +134,7 @@ async fn run_attempts(
         if left.is_zero() {
             return Err(Error::new(
                 ErrorKind::Timeout,
-                format!("the call's {:.1}s deadline passed", deadline.as_secs_f64()),
+                format!("the call's {} deadline passed", human(deadline)),
             ));
         }
         let timeout = per_attempt.min(left);
@@ -212,7 +212,7 @@ async fn attempt(
         Err(_) => Err((
             Error::new(
                 ErrorKind::Timeout,
-                format!("no complete answer within {:.1}s", timeout.as_secs_f64()),
+                format!("no complete answer within {}", human(timeout)),
             ),
             Failure {
                 retryable: true,
@@ -255,7 +255,11 @@ async fn exchange_following_redirects(
     let mut url = prepared.url.clone();
     for _ in 0..=MAX_REDIRECTS {
         let request = build_request(core, req, prepared, &url)?;
-        let response = core.http.execute(request).await.map_err(transport)?;
+        let response = core
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| transport(e, Some(&url)))?;
         let status = response.status();
         // An injected client may have followed a redirect itself (turning a POST into a GET):
         // whatever it answered is not the result of this write.
@@ -405,11 +409,13 @@ fn permanent() -> Failure {
     }
 }
 
-/// Classifies a transport failure; the URL (which may hold a ticket) is dropped.
-fn transport(e: reqwest::Error) -> (Error, Failure) {
+/// Classifies a transport failure. The message names the host (never the path or query, which
+/// may hold a ticket) and the innermost cause (`Connection refused`, a DNS failure), so it can
+/// be acted on without walking `source()`; the URL is dropped from the source error.
+fn transport(e: reqwest::Error, url: Option<&Url>) -> (Error, Failure) {
     let connect = e.is_connect();
     let timeout = e.is_timeout();
-    let (kind, message) = if timeout {
+    let (kind, what) = if timeout {
         (ErrorKind::Timeout, "the request timed out")
     } else if connect {
         (ErrorKind::Connection, "could not connect")
@@ -419,13 +425,40 @@ fn transport(e: reqwest::Error) -> (Error, Failure) {
         (ErrorKind::Connection, "the connection failed")
     };
     let builder = e.is_builder();
-    let error = Error::new(kind, message).with_source(e.without_url());
+    let e = e.without_url();
+    let mut message = what.to_owned();
+    if let Some(host) = url.and_then(Url::host_str) {
+        let port = url
+            .and_then(Url::port)
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        message.push_str(&format!(" to {host}{port}"));
+    }
+    if let Some(cause) = root_cause(&e) {
+        message.push_str(": ");
+        message.push_str(&cause);
+    }
+    let error = Error::new(kind, message).with_source(e);
     let failure = Failure {
         retryable: !builder,
         may_have_been_applied: !connect && !builder,
         hint: None,
     };
     (error, failure)
+}
+
+/// The innermost cause of an error chain (`Connection refused (os error 111)`), when it says
+/// more than the error itself.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = e.source()?;
+    // Bounded: a chain is a handful of links; a cyclic one must not hang us.
+    for _ in 0..32 {
+        match current.source() {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    Some(current.to_string())
 }
 
 /// Reads a whole body, failing once it passes `max` bytes. Never trusts Content-Length for the
@@ -455,7 +488,7 @@ async fn read_capped(
             }
             Ok(None) => return Ok(buf.freeze()),
             Err(e) => {
-                let (error, mut failure) = transport(e);
+                let (error, mut failure) = transport(e, None);
                 failure.may_have_been_applied = true;
                 return Err((error, failure));
             }
@@ -482,7 +515,7 @@ async fn read_truncated(
             }
             Ok(None) => return Ok((buf.freeze(), false)),
             Err(e) => {
-                let (error, mut failure) = transport(e);
+                let (error, mut failure) = transport(e, None);
                 failure.may_have_been_applied = true;
                 return Err((error, failure));
             }

@@ -30,7 +30,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
 
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, ErrorKind, Result, human};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -379,10 +379,7 @@ where
             st.end = match tokio::time::timeout(idle_timeout, st.body.next()).await {
                 Err(_) => Some(Some(Error::new(
                     ErrorKind::Timeout,
-                    format!(
-                        "the event stream was silent for {:.0}s",
-                        idle_timeout.as_secs_f64()
-                    ),
+                    format!("the event stream was silent for {}", human(idle_timeout)),
                 ))),
                 Ok(Some(Ok(chunk))) => match st.decoder.feed(&chunk, &mut st.queue) {
                     Ok(()) => None,
