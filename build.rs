@@ -160,6 +160,7 @@ fn generate(manifest: &Path, rel: &str, module: &str, mock: bool) -> Result<Stri
     let enums = spec.enums.iter().map(emit::open_enum);
     let table = emit::table(&spec, rel);
     let client = emit::client(&spec);
+    let events = emit::event_enums(&spec);
     let wrappers = emit::wrappers(&spec);
     let roundtrip = emit::roundtrip(&spec);
     let requests = if mock {
@@ -181,6 +182,7 @@ fn generate(manifest: &Path, rel: &str, module: &str, mock: bool) -> Result<Stri
 
         #table
         #client
+        #events
         #wrappers
         #roundtrip
         #requests

@@ -7,7 +7,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::model::{
-    AuthScheme, EnumDef, Op, ParamType, ResumeParam, Shape, Spec, pascal, rust_ident,
+    AuthScheme, EnumDef, Op, ParamType, ResumeParam, Shape, Spec, event_variant, pascal, rust_ident,
 };
 
 fn ident(name: &str) -> Ident {
@@ -213,6 +213,18 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             Some(s) => {
                 let sname = format_ident!("STREAM_{}", i);
                 let hb = s.heartbeat.iter().map(|h| lit(h));
+                let terminal = s.terminal.iter().map(|t| lit(t));
+                let terminal_data = s.terminal_data.iter().map(|t| lit(t));
+                let type_member = opt_lit(s.type_member.as_ref());
+                let events = s.events.iter().map(|(name, schema)| {
+                    let (name, schema) = (lit(name), lit(schema));
+                    quote!(crate::runtime::operation::EventType { name: #name, schema: #schema })
+                });
+                let non_json = if s.non_json_raw {
+                    quote!(crate::runtime::operation::NonJson::Raw)
+                } else {
+                    quote!(crate::runtime::operation::NonJson::Error)
+                };
                 let flush = s.flush_at_eof;
                 let resume = match &s.resume {
                     Some(ResumeParam::Query(name)) => {
@@ -227,7 +239,12 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                 };
                 stream_items.push(quote! {
                     static #sname: crate::runtime::operation::StreamSpec = crate::runtime::operation::StreamSpec {
+                        type_member: #type_member,
+                        events: &[#(#events),*],
                         heartbeat: &[#(#hb),*],
+                        terminal: &[#(#terminal),*],
+                        terminal_data: &[#(#terminal_data),*],
+                        non_json: #non_json,
                         flush_at_eof: #flush,
                         resume: #resume,
                     };
@@ -334,6 +351,114 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             operations: &OPERATIONS,
         };
     }
+}
+
+/// The event enum of every generated stream operation, from its event map: one variant per
+/// declared event type (heartbeats aside, as they are never yielded) holding its typed data, and
+/// `Other` holding what the map does not declare, as it came.
+pub fn event_enums(spec: &Spec) -> TokenStream {
+    let enums = spec.ops.iter().filter(|op| !op.hand_written).filter_map(|op| {
+        let s = op.stream.as_ref()?;
+        let name = ident(&s.enum_name);
+        let declared: Vec<(&String, &String)> = s
+            .events
+            .iter()
+            .filter(|(event, _)| !s.heartbeat.contains(event))
+            .collect();
+        let variants = declared.iter().map(|(event, schema)| {
+            let v = ident(&event_variant(event));
+            let t = ident(schema);
+            let ends = if s.terminal.contains(event) {
+                " The stream ends after it."
+            } else {
+                ""
+            };
+            let doc = format!("A `{event}` event: its data as [`types::{schema}`].{ends}");
+            quote!(#[doc = #doc] #v(types::#t),)
+        });
+        let accessors = declared.iter().map(|(event, schema)| {
+            let v = ident(&event_variant(event));
+            let t = ident(schema);
+            let method = format_ident!("as_{}", heck::ToSnakeCase::to_snake_case(event.as_str()));
+            let doc = format!("The data of a `{event}` event, if this is one.");
+            quote! {
+                #[doc = #doc]
+                pub fn #method(&self) -> ::std::option::Option<&types::#t> {
+                    match self {
+                        Self::#v(data) => Some(data),
+                        _ => None,
+                    }
+                }
+            }
+        });
+        let arms = declared.iter().map(|(event, _)| {
+            let v = ident(&event_variant(event));
+            let e = lit(event);
+            quote!(#e => Some(::serde_json::from_str(data).map(Self::#v)),)
+        });
+        let by = match &s.type_member {
+            Some(m) => format!(
+                "Events are told apart by the `{m}` member of their JSON data (by their SSE event name where it has none)."
+            ),
+            None => "Events are told apart by their SSE event name.".to_string(),
+        };
+        let mut ends = Vec::new();
+        if !s.terminal.is_empty() {
+            ends.push(format!("after a {} event", s.terminal.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or ")));
+        }
+        if !s.terminal_data.is_empty() {
+            ends.push(format!("at a {} data line", s.terminal_data.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or ")));
+        }
+        let ending = if ends.is_empty() {
+            "It has no end marker.".to_string()
+        } else {
+            format!("The stream ends {}.", ends.join(", or "))
+        };
+        let heartbeats = if s.heartbeat.is_empty() {
+            String::new()
+        } else {
+            format!(" Heartbeats ({}) are consumed, never yielded.", s.heartbeat.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "))
+        };
+        let other_doc = if s.non_json_raw {
+            "An event type the map does not declare (or data that is not JSON), kept as it came."
+        } else {
+            "An event type the map does not declare, kept as it came."
+        };
+        let doc = format!(
+            "One event of `{}` (`{} {}`), typed by its event map. {by} {ending}{heartbeats}",
+            op.id, op.method, op.path
+        );
+        Some(quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, PartialEq)]
+            #[non_exhaustive]
+            #[allow(clippy::large_enum_variant)]
+            pub enum #name {
+                #(#variants)*
+                #[doc = #other_doc]
+                Other(crate::sse::Event),
+            }
+
+            impl #name {
+                #(#accessors)*
+            }
+
+            impl crate::__private::EventEnum for #name {
+                #[allow(unused_variables)]
+                fn decode(event_type: &str, data: &str) -> ::std::option::Option<::serde_json::Result<Self>> {
+                    match event_type {
+                        #(#arms)*
+                        _ => None,
+                    }
+                }
+
+                fn other(event: crate::sse::Event) -> Self {
+                    Self::Other(event)
+                }
+            }
+        })
+    });
+    quote!(#(#enums)*)
 }
 
 /// The platform `Client`: a cheap handle (one `Arc`) around the shared core.
@@ -611,9 +736,13 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         fields.push(quote!(#f: ::std::string::String));
         inits.push(quote!(#f: #f.to_string()));
     }
+    // Parameters the stream sets itself (the resume position, what an opener supplies) have
+    // no setter: `.after()` and the opener fill them in.
+    let caller_sets = |name: &str| !op.stream.as_ref().is_some_and(|s| s.sets_param(name));
     let located = op
         .query
         .iter()
+        .filter(|q| caller_sets(&q.name))
         .map(|q| (q, "query"))
         .chain(op.headers.iter().map(|h| (h, "header")));
     for (q, location) in located {
@@ -704,6 +833,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     let query_pushes = op
         .query
         .iter()
+        .filter(|q| caller_sets(&q.name))
         .map(|q| query_push(&q.name, &ident(&q.rust), &q.ty));
     let header_pushes = op.headers.iter().map(|h| {
         let (name, field) = (&h.name, ident(&h.rust));
@@ -733,14 +863,48 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             let t = ty(t);
             quote!(crate::kind::Json<#t>)
         }
-        (Shape::Stream, None) => unreachable!("streams are hand-written"),
+        (Shape::Stream, None) => {
+            let events = ident(op.stream.as_ref().map_or("", |s| s.enum_name.as_str()));
+            quote!(crate::kind::Events<super::#events>)
+        }
     };
     let _ = spec;
     let params = format_ident!("{}Params", builder);
-    let builder_doc = format!(
-        "The request builder of `{}` (`{} {}`): a [`crate::Call`] whose response kind says what `send()` resolves to.",
-        op.id, op.method, op.path
-    );
+    let builder_doc = match &op.stream {
+        Some(s) => format!(
+            "The request builder of `{}` (`{} {}`): a [`crate::Call`] of kind [`crate::kind::Events`]; `open()` (or awaiting it) connects and gives a [`crate::EventStream`] of [`super::{}`].",
+            op.id, op.method, op.path, s.enum_name
+        ),
+        None => format!(
+            "The request builder of `{}` (`{} {}`): a [`crate::Call`] whose response kind says what `send()` resolves to.",
+            op.id, op.method, op.path
+        ),
+    };
+    // A stream's parameters also say how it is opened: by its own request, or by the
+    // hand-written opener its spec names.
+    let stream_params = op.stream.as_ref().map(|s| {
+        let opener = s.opener.as_ref().map(|o| {
+            let function = syn::parse_str::<syn::Path>(&format!("super::{}", o.function))
+                .unwrap_or_else(|_| panic!("opener path is invalid: {}", o.function));
+            let path_params = op.path_params.iter().map(|p| {
+                let (name, f) = (lit(&p.name), ident(&p.rust));
+                quote!((#name, self.#f.clone()))
+            });
+            quote! {
+                fn opener(&self) -> ::std::option::Option<crate::__private::Opener> {
+                    Some(crate::__private::Opener {
+                        open: #function,
+                        path_params: vec![#(#path_params),*],
+                    })
+                }
+            }
+        });
+        quote! {
+            impl crate::__private::StreamParams for #params {
+                #opener
+            }
+        }
+    });
     let params_doc = format!("The parameters of `{}` (internal).", op.id);
     let method = quote! {
         #[doc = #doc]
@@ -775,6 +939,8 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
                 Ok(())
             }
         }
+
+        #stream_params
 
         #[doc = #builder_doc]
         pub type #builder = crate::Call<#kind, #params>;

@@ -210,14 +210,70 @@ pub struct Body {
     pub required: bool,
 }
 
+/// A stream operation's event map (`x-agentwire-stream`).
 #[derive(Debug, Clone)]
 pub struct StreamDef {
+    /// The generated event enum (`enum`, default `<OperationId>Event`).
+    pub enum_name: String,
+    /// The member of the JSON data naming an event's type; `None`: the SSE event name.
+    pub type_member: Option<String>,
+    /// Event type -> component schema of its data.
     pub events: BTreeMap<String, String>,
+    /// Event types consumed, never yielded.
     pub heartbeat: Vec<String>,
+    /// Event types yielded, then the stream ends.
+    pub terminal: Vec<String>,
+    /// Data lines that end the stream, never yielded (`[DONE]`).
+    pub terminal_data: Vec<String>,
+    /// Whether an undeclared event whose data is not JSON is yielded as it came (`raw`) rather
+    /// than a Decode error (`error`, the default).
+    pub non_json_raw: bool,
     pub flush_at_eof: bool,
     /// Where a reconnect names the last event received, if the stream can be resumed.
     pub resume: Option<ResumeParam>,
+    /// A hand-written function of the platform module opening each connection.
+    pub opener: Option<OpenerDef>,
 }
+
+impl StreamDef {
+    /// Whether the stream machinery, not the caller, sets this query parameter (the resume
+    /// position, or a parameter the opener supplies): the builder has no setter for it.
+    pub fn sets_param(&self, name: &str) -> bool {
+        self.resume == Some(ResumeParam::Query(name.to_string()))
+            || self
+                .opener
+                .as_ref()
+                .is_some_and(|o| o.supplies.iter().any(|s| s == name))
+    }
+}
+
+/// `x-agentwire-stream.opener`: a function of `src/<platform>/` that opens each connection.
+#[derive(Debug, Clone)]
+pub struct OpenerDef {
+    /// Its path from the platform module (`stream::open_with_ticket`).
+    pub function: String,
+    /// Query parameters it fills in itself (a ticket): the builder has no setter for them.
+    pub supplies: Vec<String>,
+}
+
+/// The enum variant of an event type: `message` -> `Message`, `RUN_FINISHED` -> `RunFinished`.
+pub fn event_variant(event_type: &str) -> String {
+    pascal(event_type)
+}
+
+/// The keys `x-agentwire-stream` takes.
+const STREAM_KEYS: &[&str] = &[
+    "enum",
+    "type-member",
+    "events",
+    "heartbeat",
+    "terminal",
+    "terminal-data",
+    "non-json",
+    "flush-at-eof",
+    "resume",
+    "opener",
+];
 
 /// Where a stream's resume position (an event id, or a time where the platform takes one) goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1348,42 +1404,17 @@ fn read_op(
     }
 
     // Responses.
-    let stream = op.get("x-agentwire-stream").map(|s| StreamDef {
-        events: s
-            .get("events")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        heartbeat: str_list(s.get("heartbeat")),
-        flush_at_eof: s
-            .get("flush-at-eof")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        resume: s.get("resume").and_then(|r| {
-            stream_resume(
-                r,
-                &format!("{p}/x-agentwire-stream/resume"),
-                opid,
-                &query,
-                d,
-            )
-        }),
+    let stream = op.get("x-agentwire-stream").and_then(|s| {
+        read_stream(
+            s,
+            &format!("{p}/x-agentwire-stream"),
+            &id,
+            &query,
+            schemas,
+            hand_written,
+            d,
+        )
     });
-    if let Some(s) = &stream {
-        for (event, schema) in &s.events {
-            if !schemas.contains_key(schema) {
-                d.error(
-                    &format!("{p}/x-agentwire-stream"),
-                    opid,
-                    format!("event `{event}` names a missing schema {schema}"),
-                );
-            }
-        }
-    }
     let mut result = Shape::Empty;
     let mut success_status = 0u16;
     let responses = op
@@ -1535,8 +1566,12 @@ fn read_op(
             host_envelope
         }
     };
-    if result == Shape::Stream && !hand_written {
-        d.error(p, opid, "streaming operations are written by hand for now: add `x-agentwire-hand-written: true`");
+    if stream.is_some() && result != Shape::Stream {
+        d.error(
+            &format!("{p}/x-agentwire-stream"),
+            opid,
+            "`x-agentwire-stream` goes on an operation whose success answers text/event-stream",
+        );
     }
 
     Some(Op {
@@ -1561,6 +1596,261 @@ fn read_op(
         stream,
         hand_written,
         pointer: p.to_string(),
+    })
+}
+
+/// A list of non-empty strings at `p`, each reported where it is not one.
+fn string_list(value: &Value, p: &str, opid: Option<&str>, d: &mut Diagnostics) -> Vec<String> {
+    let Some(items) = value.as_array() else {
+        d.error(p, opid, "a list of strings is expected here");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(s) if !s.trim().is_empty() => out.push(s.to_string()),
+            _ => d.error(
+                &format!("{p}/{i}"),
+                opid,
+                "a non-empty string is expected here",
+            ),
+        }
+    }
+    out
+}
+
+/// Reads and checks `x-agentwire-stream`, the operation's event map (openapi/README.md).
+#[allow(clippy::too_many_arguments)]
+fn read_stream(
+    value: &Value,
+    p: &str,
+    id: &str,
+    query: &[Param],
+    schemas: &Map<String, Value>,
+    hand_written: bool,
+    d: &mut Diagnostics,
+) -> Option<StreamDef> {
+    let opid = Some(id);
+    let Some(map) = value.as_object() else {
+        d.error(
+            p,
+            opid,
+            "`x-agentwire-stream` is a mapping (see openapi/README.md)",
+        );
+        return None;
+    };
+    for key in map.keys() {
+        if !STREAM_KEYS.contains(&key.as_str()) {
+            d.error(
+                &format!("{p}/{}", escape(key)),
+                opid,
+                format!(
+                    "unknown `x-agentwire-stream` key `{key}` (one of {})",
+                    STREAM_KEYS.join(", ")
+                ),
+            );
+        }
+    }
+    let at = |key: &str| format!("{p}/{key}");
+
+    let enum_name = match map.get("enum") {
+        None => format!("{}Event", pascal(id)),
+        Some(Value::String(name))
+            if name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            name.clone()
+        }
+        Some(_) => {
+            d.error(
+                &at("enum"),
+                opid,
+                "`enum` names the generated Rust enum: a PascalCase identifier",
+            );
+            String::new()
+        }
+    };
+    if enum_name == "Client" {
+        d.error(
+            &at("enum"),
+            opid,
+            "`enum` may not be `Client` (the platform's client)",
+        );
+    }
+
+    let type_member = match map.get("type-member") {
+        None => None,
+        Some(Value::String(m)) if !m.is_empty() => Some(m.clone()),
+        Some(_) => {
+            d.error(
+                &at("type-member"),
+                opid,
+                "`type-member` is the name of the JSON data member naming the event's type",
+            );
+            None
+        }
+    };
+
+    let mut events = BTreeMap::new();
+    let mut variants: BTreeMap<String, String> = BTreeMap::new();
+    match map.get("events") {
+        Some(Value::Object(m)) => {
+            for (event, schema) in m {
+                let ep = format!("{}/{}", at("events"), escape(event));
+                let Some(schema) = schema.as_str() else {
+                    d.error(&ep, opid, format!("event `{event}` maps to a component schema name"));
+                    continue;
+                };
+                if !schemas.contains_key(schema) {
+                    d.error(&ep, opid, format!("event `{event}` names a missing schema {schema}"));
+                }
+                let variant = event_variant(event);
+                if !variant.starts_with(|c: char| c.is_ascii_uppercase())
+                    || !variant.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    d.error(
+                        &ep,
+                        opid,
+                        format!("event type `{event}` makes no Rust variant name (`{variant}`): use letters, digits, `_` or `-`, starting with a letter"),
+                    );
+                } else if variant == "Other" {
+                    d.error(
+                        &ep,
+                        opid,
+                        format!("event type `{event}` would be the variant `Other`, which holds the undeclared events"),
+                    );
+                } else if let Some(other) = variants.insert(variant.clone(), event.clone()) {
+                    d.error(
+                        &ep,
+                        opid,
+                        format!("event types `{other}` and `{event}` both make the variant `{variant}`"),
+                    );
+                }
+                events.insert(event.clone(), schema.to_string());
+            }
+        }
+        _ => d.error(
+            p,
+            opid,
+            "`x-agentwire-stream` needs `events`: each event type with the component schema of its data",
+        ),
+    }
+
+    let list = |key: &str, d: &mut Diagnostics| {
+        map.get(key)
+            .map(|v| string_list(v, &at(key), opid, d))
+            .unwrap_or_default()
+    };
+    let heartbeat = list("heartbeat", d);
+    let terminal = list("terminal", d);
+    let terminal_data = list("terminal-data", d);
+    for (i, t) in terminal.iter().enumerate() {
+        let tp = format!("{}/{i}", at("terminal"));
+        if heartbeat.contains(t) {
+            d.error(
+                &tp,
+                opid,
+                format!("`{t}` cannot be both a heartbeat and terminal"),
+            );
+        } else if !events.contains_key(t) {
+            d.error(
+                &tp,
+                opid,
+                format!("terminal event type `{t}` is not declared in `events` (it is yielded, so it needs a schema)"),
+            );
+        }
+    }
+
+    let non_json_raw = match map.get("non-json").map(|v| v.as_str()) {
+        None | Some(Some("error")) => false,
+        Some(Some("raw")) => true,
+        Some(_) => {
+            d.error(
+                &at("non-json"),
+                opid,
+                "`non-json` is `error` (a Decode error) or `raw` (yielded as `Other`)",
+            );
+            false
+        }
+    };
+    let flush_at_eof = match map.get("flush-at-eof") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            d.error(&at("flush-at-eof"), opid, "`flush-at-eof` is true or false");
+            false
+        }
+    };
+    let resume = map
+        .get("resume")
+        .and_then(|r| stream_resume(r, &at("resume"), opid, query, d));
+
+    let opener = map.get("opener").and_then(|o| {
+        let op_p = at("opener");
+        let function = o.get("function").and_then(Value::as_str).unwrap_or_default();
+        let valid_path = !function.is_empty()
+            && function.split("::").all(|part| {
+                part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    && !RUST_KEYWORDS.contains(&part)
+            });
+        let known = o
+            .as_object()
+            .is_some_and(|m| m.keys().all(|k| k == "function" || k == "supplies"));
+        if !valid_path || !known {
+            d.error(
+                &op_p,
+                opid,
+                "`opener` is `{function: <path from the platform module, e.g. stream::open_with_ticket>, supplies: [<query parameters it sets>]}`",
+            );
+            return None;
+        }
+        if hand_written {
+            d.error(
+                &op_p,
+                opid,
+                "an `opener` plugs into the generated builder: drop `x-agentwire-hand-written`",
+            );
+        }
+        let supplies = o
+            .get("supplies")
+            .map(|v| string_list(v, &format!("{op_p}/supplies"), opid, d))
+            .unwrap_or_default();
+        for (i, name) in supplies.iter().enumerate() {
+            let sp = format!("{op_p}/supplies/{i}");
+            if !query.iter().any(|q| &q.name == name) {
+                d.error(
+                    &sp,
+                    opid,
+                    format!("the opener supplies `{name}`, which the operation does not declare as a query parameter"),
+                );
+            } else if resume == Some(ResumeParam::Query(name.clone())) {
+                d.error(
+                    &sp,
+                    opid,
+                    format!("`{name}` is the resume parameter: the stream sets it, not the opener"),
+                );
+            }
+        }
+        Some(OpenerDef {
+            function: function.to_string(),
+            supplies,
+        })
+    });
+
+    Some(StreamDef {
+        enum_name,
+        type_member,
+        events,
+        heartbeat,
+        terminal,
+        terminal_data,
+        non_json_raw,
+        flush_at_eof,
+        resume,
+        opener,
     })
 }
 
@@ -1636,6 +1926,21 @@ fn check_groups(ops: &[Op], d: &mut Diagnostics) {
         let parts: Vec<&str> = op.id.split('.').collect();
         for i in 1..parts.len() {
             groups.insert(parts[..i].join("."));
+        }
+    }
+    let mut enums: BTreeMap<&str, &str> = BTreeMap::new();
+    for op in ops {
+        if let Some(s) = &op.stream
+            && let Some(other) = enums.insert(&s.enum_name, &op.id)
+        {
+            d.error(
+                &format!("{}/x-agentwire-stream", op.pointer),
+                Some(&op.id),
+                format!(
+                    "its event enum {} is also the event enum of {other}",
+                    s.enum_name
+                ),
+            );
         }
     }
     let mut type_names: BTreeMap<String, String> = BTreeMap::new();

@@ -56,8 +56,8 @@ pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
-    Auth, Credential, Envelope, ErrorFormat, Host, Method, Operation, PageKind, PageStyle,
-    Platform, StreamResume, StreamSpec,
+    Auth, Credential, Envelope, ErrorFormat, EventType, Host, Method, NonJson, Operation, PageKind,
+    PageStyle, Platform, StreamResume, StreamSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 
@@ -65,6 +65,7 @@ pub use runtime::options::{CallOptions, RequestOptions};
 /// resolves to. Every operation of every spec has one (see `openapi/README.md`).
 pub mod kind {
     pub use crate::runtime::call::{Empty, Json, Paged};
+    pub use crate::runtime::stream::Events;
 }
 
 /// Internal: what generated code names. Not part of the API.
@@ -72,6 +73,7 @@ pub mod kind {
 pub mod __private {
     pub use crate::runtime::call::Params;
     pub use crate::runtime::request::Request;
+    pub use crate::runtime::stream::{EventEnum, Opener, StreamParams};
 }
 
 /// What a caller brings into scope once: `use agentwire::prelude::*;` — the per-call options
@@ -81,6 +83,7 @@ pub mod prelude {
 }
 pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageInfo, Paginator};
 pub use runtime::response::Response;
+pub use runtime::stream::{DEFAULT_RECONNECT_BUDGET, EventStream};
 
 /// Server-Sent-Events decoding (what every platform's streams are built on).
 pub mod sse {

@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-/// Covered by its own suite (a hand-written resumable stream).
+/// Covered by its own suite (a resumable stream: tests/stream_resume.rs).
 const STREAM: &str = "conversations.messages.stream";
 
 // ------------------------------------------------------------------------------------ fixtures

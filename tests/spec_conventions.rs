@@ -546,3 +546,184 @@ fn a_tab_anywhere_is_never_reported_before_its_line() {
         }
     }
 }
+
+/// `GOOD` with a stream operation (`things.events`) whose event map the tests break.
+const STREAM_OP: &str = r##"  /things/{thing_id}/events:
+    get:
+      operationId: things.events
+      tags: [things]
+      parameters:
+        - name: thing_id
+          in: path
+          required: true
+          schema:
+            type: string
+        - name: after
+          in: query
+          schema:
+            type: string
+        - name: ticket
+          in: query
+          schema:
+            type: string
+      x-agentwire-stream:
+        type-member: type
+        events:
+          thing_changed: Thing
+          ping: Thing
+        heartbeat: [ping]
+        terminal: [thing_changed]
+        terminal-data: ['[DONE]']
+        non-json: raw
+        resume: {query: after}
+        opener: {function: stream::open_things, supplies: [ticket]}
+      responses:
+        '200':
+          description: The events.
+          content:
+            text/event-stream:
+              schema:
+                type: string
+"##;
+
+fn with_stream() -> String {
+    GOOD.replacen("components:\n", &format!("{STREAM_OP}components:\n"), 1)
+}
+
+#[test]
+fn the_event_map_is_read() {
+    let spec = check(&with_stream()).expect("valid");
+    let op = spec
+        .ops
+        .iter()
+        .find(|o| o.id == "things.events")
+        .expect("the stream");
+    let stream = op.stream.as_ref().expect("its map");
+    assert_eq!(stream.enum_name, "ThingsEventsEvent", "the default name");
+    assert_eq!(stream.type_member.as_deref(), Some("type"));
+    assert_eq!(stream.heartbeat, ["ping"]);
+    assert_eq!(stream.terminal, ["thing_changed"]);
+    assert_eq!(stream.terminal_data, ["[DONE]"]);
+    assert!(stream.non_json_raw);
+    assert!(stream.sets_param("after") && stream.sets_param("ticket"));
+    assert!(!stream.sets_param("thing_id"));
+    let opener = stream.opener.as_ref().expect("an opener");
+    assert_eq!(opener.function, "stream::open_things");
+}
+
+#[test]
+fn each_broken_event_map_is_reported_at_its_line() {
+    // (replace, with, the message, the line it is reported on)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "non-json: raw",
+            "non-json: maybe",
+            "`non-json` is `error` (a Decode error) or `raw`",
+            "non-json:",
+        ),
+        (
+            "terminal: [thing_changed]",
+            "terminal: [thing_finished]",
+            "terminal event type `thing_finished` is not declared in `events`",
+            "terminal: [",
+        ),
+        (
+            "terminal: [thing_changed]",
+            "terminal: [ping]",
+            "`ping` cannot be both a heartbeat and terminal",
+            "terminal: [",
+        ),
+        (
+            "          ping: Thing",
+            "          ping: Missing",
+            "event `ping` names a missing schema Missing",
+            "ping: Missing",
+        ),
+        (
+            "          ping: Thing",
+            "          other: Thing",
+            "event type `other` would be the variant `Other`, which holds the undeclared events",
+            "other: Thing",
+        ),
+        (
+            "          ping: Thing",
+            "          ping: Thing\n          thing-changed: Thing",
+            "event types `thing-changed` and `thing_changed` both make the variant `ThingChanged`",
+            "  thing_changed: Thing",
+        ),
+        (
+            "        type-member: type",
+            "        type-membr: type",
+            "unknown `x-agentwire-stream` key `type-membr`",
+            "type-membr",
+        ),
+        (
+            "        type-member: type",
+            "        enum: thing_event",
+            "`enum` names the generated Rust enum: a PascalCase identifier",
+            "enum: thing_event",
+        ),
+        (
+            "supplies: [ticket]}",
+            "supplies: [tikcet]}",
+            "the opener supplies `tikcet`, which the operation does not declare",
+            "opener:",
+        ),
+        (
+            "supplies: [ticket]}",
+            "supplies: [after]}",
+            "`after` is the resume parameter",
+            "opener:",
+        ),
+        (
+            "function: stream::open_things",
+            "function: Stream::Open",
+            "`opener` is `{function:",
+            "opener:",
+        ),
+        (
+            "        resume: {query: after}",
+            "        resume: {query: since}",
+            "`resume` names query parameter `since`, which the operation does not declare",
+            "resume:",
+        ),
+        (
+            "            text/event-stream:",
+            "            application/json:",
+            "`x-agentwire-stream` goes on an operation whose success answers text/event-stream",
+            // A mapping is reported where its content starts, as every mapping is.
+            "type-member: type",
+        ),
+    ];
+    let good = with_stream();
+    for (from, to, expected, line_of_needle) in cases {
+        assert!(good.contains(from), "test bug: {from:?}");
+        let text = good.replacen(from, to, 1);
+        let errors = check(&text).expect_err(expected);
+        let line = line_of(&text, line_of_needle);
+        let want = format!("{FILE}:{line}: operation things.events: {expected}");
+        assert!(
+            errors.iter().any(|e| e.starts_with(&want)),
+            "replacing {from:?} with {to:?}: expected {want:?}, got {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn two_streams_may_not_share_an_event_enum() {
+    let second = STREAM_OP
+        .replace("/things/{thing_id}/events", "/things/{thing_id}/changes")
+        .replace("things.events", "things.changes")
+        .replace(
+            "      x-agentwire-stream:\n",
+            "      x-agentwire-stream:\n        enum: ThingsEventsEvent\n",
+        );
+    let text = with_stream().replacen("components:\n", &format!("{second}components:\n"), 1);
+    let errors = check(&text).expect_err("a clash");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("its event enum ThingsEventsEvent is also the event enum of")),
+        "{errors:?}"
+    );
+}

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentwire::ErrorKind;
-use agentwire::bimpeai::{Client, ConversationEvent, MessageStream, PLATFORM};
+use agentwire::EventStream;
+use agentwire::bimpeai::{Client, ConversationEvent, PLATFORM};
 use agentwire::mock::{Fixture, FixtureResponse, MockServer, RecordingClock};
+use agentwire::prelude::*;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::json;
 
@@ -65,7 +67,10 @@ fn query(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// Reads `n` events, failing on an error or an early end.
-async fn take_events(stream: &mut MessageStream, n: usize) -> Vec<ConversationEvent> {
+async fn take_events(
+    stream: &mut EventStream<ConversationEvent>,
+    n: usize,
+) -> Vec<ConversationEvent> {
     let mut events = Vec::new();
     while events.len() < n {
         match stream.next().await {
@@ -222,7 +227,7 @@ async fn budget_resets_on_each_delivered_message() {
             .conversations()
             .messages()
             .stream("a_1", "cv_1")
-            .max_retries(2)
+            .reconnect_budget(2)
             .open()
             .await
             .expect("the stream opens");
@@ -270,7 +275,7 @@ async fn clean_closes_after_messages_are_resumed_without_failing() {
             .conversations()
             .messages()
             .stream("a_1", "cv_1")
-            .max_retries(0)
+            .reconnect_budget(0)
             .open()
             .await
             .expect("the stream opens");
@@ -301,7 +306,7 @@ async fn budget_exhausted_by_drops_before_any_message() {
             .conversations()
             .messages()
             .stream("a_1", "cv_1")
-            .max_retries(n)
+            .reconnect_budget(n)
             .open()
             .await
             .expect("the first connection is made");
@@ -352,7 +357,7 @@ async fn budget_exhausted_by_clean_closes_before_any_message() {
             .conversations()
             .messages()
             .stream("a_1", "cv_1")
-            .max_retries(n)
+            .reconnect_budget(n)
             .open()
             .await
             .expect("the first connection is made");
@@ -382,7 +387,7 @@ async fn budget_exhausted_by_503_after_a_message() {
             .conversations()
             .messages()
             .stream("a_1", "cv_1")
-            .max_retries(n)
+            .reconnect_budget(n)
             .open()
             .await
             .expect("the stream opens");
@@ -430,7 +435,7 @@ async fn open_against_503(n: u32) {
         .conversations()
         .messages()
         .stream("a_1", "cv_1")
-        .max_retries(n)
+        .reconnect_budget(n)
         .open()
         .await
         .expect_err("every connection fails");
@@ -616,7 +621,7 @@ async fn unauthorized_stream_is_not_retried_even_with_reconnect() {
             .messages()
             .stream("a_1", "cv_1")
             .reconnect(true)
-            .max_retries(5)
+            .reconnect_budget(5)
             .open()
             .await
             .expect_err("a 401");
@@ -990,7 +995,7 @@ async fn reconnecting_without_an_event_is_bounded_by_the_reconnect_deadline() {
             .conversations()
             .messages()
             .stream("a_1", "cv_1")
-            .max_retries(1000)
+            .reconnect_budget(1000)
             .open()
             .await
             .expect_err("never available");

@@ -1,8 +1,10 @@
 //! BimpeAI Agent Console API (`https://api.bimpe.ai/api/v1/console`).
 //!
 //! Generated from `openapi/bimpeai.yaml`: [`types`] (the models), [`Client`] and its resource
-//! chains (`client.agents().list()`), and [`PLATFORM`] (the operation table). Written by hand
-//! here: the resumable message stream, [`requests::ConversationsMessages::stream`].
+//! chains (`client.agents().list()`), [`PLATFORM`] (the operation table) and the message stream's
+//! [`ConversationEvent`]. Written by hand here: only how the stream opens each connection (a
+//! single-use ticket first), behind the generated builder
+//! [`requests::ConversationsMessages::stream`].
 //!
 //! ```no_run
 //! # async fn demo() -> agentwire::Result<()> {
@@ -38,5 +40,3 @@ mod stream;
 pub(crate) mod fixtures {
     include!(concat!(env!("OUT_DIR"), "/bimpeai_fixtures.rs"));
 }
-
-pub use stream::{ConversationEvent, MessageStream, MessageStreamBuilder};

@@ -1145,7 +1145,14 @@ fn pick(
         StreamPlay {
             after,
             order,
-            heartbeat: stream::heartbeat(stream.heartbeat, texts.iter().map(String::as_str)),
+            heartbeat: stream::heartbeat(
+                |name, data| {
+                    let (event_type, _) =
+                        crate::runtime::stream::event_type(stream, name.unwrap_or("message"), data);
+                    stream.heartbeat.contains(&event_type.as_ref())
+                },
+                texts.iter().map(String::as_str),
+            ),
         }
     });
     let entry = fixtures.get_mut(index)?;

@@ -132,12 +132,16 @@ pub(crate) fn resume_after(chunks: Vec<String>, after: &str, order: &[String]) -
     }
 }
 
-/// The heartbeat to send on an open stream: a recorded heartbeat event (one whose event name is
-/// in `names`, its `id` line removed so it moves no resume position), else an SSE comment.
-pub(crate) fn heartbeat<'a>(names: &[&str], sse_texts: impl IntoIterator<Item = &'a str>) -> Bytes {
+/// The heartbeat to send on an open stream: a recorded heartbeat event (one that `is_heartbeat`
+/// says is, given its event name and data — the stream's event map decides), its `id` line
+/// removed so it moves no resume position; else an SSE comment.
+pub(crate) fn heartbeat<'a>(
+    is_heartbeat: impl Fn(Option<&str>, &str) -> bool,
+    sse_texts: impl IntoIterator<Item = &'a str>,
+) -> Bytes {
     for text in sse_texts {
         for b in blocks(text) {
-            if b.event.as_deref().is_some_and(|e| names.contains(&e)) {
+            if is_heartbeat(b.event.as_deref(), &b.data) {
                 let mut out = String::new();
                 for line in b.text.lines() {
                     if line.is_empty() || line == "id" || line.starts_with("id:") {
@@ -368,11 +372,11 @@ mod tests {
     fn the_heartbeat_is_a_recorded_one_or_a_comment() {
         let recorded = format!("{}id: h_9\n{HEARTBEAT}", message("m_1", "t"));
         assert_eq!(
-            heartbeat(&["heartbeat"], [recorded.as_str()]),
+            heartbeat(|name, _| name == Some("heartbeat"), [recorded.as_str()]),
             Bytes::from_static(b"event: heartbeat\ndata: {\"ts\":1}\n\n")
         );
         assert_eq!(
-            heartbeat(&["ping"], [recorded.as_str()]),
+            heartbeat(|name, _| name == Some("ping"), [recorded.as_str()]),
             Bytes::from_static(b": heartbeat\n\n")
         );
     }

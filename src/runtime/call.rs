@@ -2,13 +2,14 @@
 //!
 //! An operation's builder is a [`Call<K, P>`]: `P` holds the operation's parameters (generated
 //! per operation: path and query parameters and the body, filled in by [`Params`]), and `K` is its
-//! response kind ([`Json`], [`Empty`], [`Paged`], ...), which decides what `send()` resolves to.
+//! response kind ([`Json`], [`Empty`], [`Paged`], `Events` in `stream`, ...), which decides what
+//! `send()` resolves to and holds the kind's own settings (a stream's reconnect budget, say).
 //! Everything a builder does beyond its own parameters — `send()`, `send_with_response()`,
 //! awaiting the builder, `paginate()`, the per-call options of [`RequestOptions`], `Debug` — is
 //! written here once, for every operation of every platform.
 //!
 //! Down the stack a call goes through `send` (transport and retries); back up it comes through
-//! its kind's decoding (`response`, `paginate`), which checks the answer against what the
+//! its kind's decoding (`response`, `paginate`, `stream`), which checks the answer against what the
 //! operation declares before anything is decoded: a success status other than the declared one,
 //! or a content type of another kind, is never decoded as the result (a `Decode` error naming
 //! both, the body kept). The one exception is an empty body where no result is declared: any
@@ -43,7 +44,8 @@ pub struct Call<K, P> {
     pub(crate) op: &'static Operation,
     pub(crate) options: CallOptions,
     pub(crate) params: P,
-    _kind: PhantomData<fn() -> K>,
+    /// The kind's own builder settings (none for most kinds).
+    pub(crate) kind: K,
 }
 
 /// The parameters of one operation, as the generated code fills them into a request. Internal:
@@ -56,7 +58,7 @@ pub trait Params: Send + 'static {
     fn fill(&self, request: &mut Request) -> Result<()>;
 }
 
-impl<K, P> Call<K, P> {
+impl<K: Default, P> Call<K, P> {
     /// A builder for `op` with these parameters and no per-call options (generated code).
     pub(crate) fn new(core: Arc<ClientCore>, op: &'static Operation, params: P) -> Self {
         Call {
@@ -64,7 +66,7 @@ impl<K, P> Call<K, P> {
             op,
             options: CallOptions::default(),
             params,
-            _kind: PhantomData,
+            kind: K::default(),
         }
     }
 }
@@ -72,7 +74,7 @@ impl<K, P> Call<K, P> {
 impl<K, P: Params> Call<K, P> {
     /// The request this builder describes; an invalid parameter, body or option is an
     /// `InvalidInput` error here, before anything is sent.
-    fn request(&self, options: CallOptions) -> Result<Request> {
+    pub(crate) fn request(&self, options: CallOptions) -> Result<Request> {
         let mut request = Request::new(self.op, self.params.path()?, options);
         self.params.fill(&mut request)?;
         Ok(request)
@@ -113,13 +115,26 @@ impl<K, P> fmt::Debug for Call<K, P> {
 /// `send()` resolves to `T`.
 pub struct Json<T>(PhantomData<fn() -> T>);
 
+impl<T> Default for Json<T> {
+    fn default() -> Self {
+        Json(PhantomData)
+    }
+}
+
 /// Response kind: no result. `send()` resolves to `()`: any empty body of any 2xx, or the
 /// platform's envelope with `data: null`.
+#[derive(Default)]
 pub struct Empty;
 
 /// Response kind: one page of a list of `T`, with the platform's page metadata `M`. `send()`
 /// resolves to a [`Page`]; `paginate()` walks every page.
 pub struct Paged<T, M>(PhantomData<fn() -> (T, M)>);
+
+impl<T, M> Default for Paged<T, M> {
+    fn default() -> Self {
+        Paged(PhantomData)
+    }
+}
 
 fn finish_json<T: DeserializeOwned>(
     core: &ClientCore,

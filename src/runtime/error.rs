@@ -174,6 +174,16 @@ impl Error {
         self
     }
 
+    /// Names the operation where nothing did yet (an error raised below the call, mid-stream);
+    /// an error of another operation (a stream's ticket) keeps its own.
+    pub(crate) fn or_op(self, platform: &'static Platform, op: &'static Operation) -> Self {
+        if self.inner.operation.is_some() {
+            self
+        } else {
+            self.for_op(platform, op)
+        }
+    }
+
     pub(crate) fn with_platform(mut self, platform: &'static Platform) -> Self {
         self.inner.platform = Some(platform.display_name);
         self

@@ -17,3 +17,4 @@ pub(crate) mod resume;
 pub(crate) mod retry;
 pub(crate) mod send;
 pub mod sse;
+pub(crate) mod stream;

@@ -232,17 +232,70 @@ pub struct PageStyle {
     pub next_cursor: Option<&'static str>,
 }
 
-/// What the table says about an operation that answers Server-Sent Events.
+/// What the table says about an operation that answers Server-Sent Events: its event map
+/// (`x-agentwire-stream` in the spec), from which the operation's event enum is generated.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct StreamSpec {
-    /// Event names consumed and never yielded.
+    /// The member of an event's JSON data naming its type (`type`), for platforms that send
+    /// data-only frames; an event without it (or whose data is not a JSON object) goes by its
+    /// SSE event name. `None`: every event goes by its SSE event name (`event:`, default
+    /// `message`).
+    pub type_member: Option<&'static str>,
+    /// Every declared event type with the component schema of its data; each is a variant of
+    /// the generated event enum (heartbeats aside).
+    pub events: &'static [EventType],
+    /// Event types consumed and never yielded.
     pub heartbeat: &'static [&'static str],
+    /// Event types that end the stream: yielded, then the stream ends (`RUN_FINISHED`).
+    pub terminal: &'static [&'static str],
+    /// Data lines that end the stream, never yielded (`[DONE]`); compared without surrounding
+    /// whitespace.
+    pub terminal_data: &'static [&'static str],
+    /// What an event of an undeclared type whose data is not JSON becomes.
+    pub non_json: NonJson,
     /// Whether a last event without its blank line counts at end of input.
     pub flush_at_eof: bool,
     /// Where a reconnect names the last event it received, when the stream can be resumed
     /// (`x-agentwire-stream.resume`).
     pub resume: Option<StreamResume>,
+}
+
+impl StreamSpec {
+    /// Whether the stream ends with a marker of its own (a terminal event or data line), so that
+    /// a connection ending before it means the answer is incomplete.
+    pub fn ends_with_marker(&self) -> bool {
+        !self.terminal.is_empty() || !self.terminal_data.is_empty()
+    }
+
+    /// The component schema of a declared event type's data.
+    pub fn schema_of(&self, event_type: &str) -> Option<&'static str> {
+        self.events
+            .iter()
+            .find(|e| e.name == event_type)
+            .map(|e| e.schema)
+    }
+}
+
+/// One declared event type of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventType {
+    /// The type as the wire names it (`message`, `text_delta`, `RUN_FINISHED`).
+    pub name: &'static str,
+    /// The component schema of its data (`StreamMessageEvent`).
+    pub schema: &'static str,
+}
+
+/// What an event of an undeclared type whose data is not JSON becomes
+/// (`x-agentwire-stream.non-json`). A declared type's data must match its schema either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NonJson {
+    /// A `Decode` error (the stream goes on).
+    Error,
+    /// Yielded as it came, as the enum's unknown variant.
+    Raw,
 }
 
 /// Where a stream takes the position to resume from: the id of the last event received (or,

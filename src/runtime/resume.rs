@@ -1,7 +1,11 @@
 //! Reconnecting event streams: open, decode, and when the connection drops (or the server closes
 //! a stream that can be resumed) open again after the id of the last delivered event, so that
 //! nothing is missed and nothing is repeated. Generic over "how to reopen after id X"
-//! ([`Reopen`]); each platform supplies that (BimpeAI: a fresh ticket, then `after=<id>`).
+//! ([`Reopen`]: the operation's own request with the position in its resume parameter, or a
+//! platform's hand-written opener — BimpeAI: a fresh ticket, then `after=<id>`) and over what
+//! each event means ([`Step`]: delivered, consumed like a heartbeat, or the end marker), which
+//! `stream` decides from the spec's event map. A stream that does not reconnect is the same loop
+//! with reconnecting off: one connection, its failures reported as they are.
 //!
 //! The reconnect budget counts consecutive failures and resets on every delivered event; a
 //! close that delivered nothing counts as a failure, so a server that keeps closing at once
@@ -28,9 +32,23 @@ use super::retry::{Policy, full_jitter};
 use super::send::Streaming;
 use super::sse::{End, Event, SseDecoder, events};
 
-/// Opens the stream, resuming after `after` (an event id or a timestamp) when given.
-pub(crate) trait Reopen: Send + Sync + 'static {
+/// Opens one connection of a stream, resuming after `after` (an event id or a timestamp) when
+/// given. Internal (nominally public so that the generated stream parameters can name it).
+#[doc(hidden)]
+pub trait Reopen: Send + Sync + 'static {
+    /// Opens the connection: an open `text/event-stream` answer, or the error of the attempt.
     fn open(&self, after: Option<String>) -> BoxFuture<'static, Result<Streaming>>;
+}
+
+/// What one decoded event means to the stream (decided by the caller from the event map).
+pub(crate) enum Step<T> {
+    /// Consumed and never yielded (a heartbeat): not progress, and it moves no position.
+    Skip,
+    /// Yielded (a typed event, or the error decoding it); `last` ends the stream after it (a
+    /// terminal event).
+    Deliver { item: Result<T>, last: bool },
+    /// The end marker (a `[DONE]` line): the stream ends here, nothing yielded.
+    End,
 }
 
 /// How a resumable stream behaves.
@@ -44,8 +62,10 @@ pub(crate) struct ResumeSettings {
     pub idle_timeout: Duration,
     /// Whether a last unterminated event counts.
     pub flush_at_eof: bool,
-    /// Event names consumed and never yielded.
-    pub heartbeat: &'static [&'static str],
+    /// Whether the stream ends with a marker of its own (a terminal event or a `[DONE]` line):
+    /// then a connection that ends before it, cleanly or not, is a `Stream` error where the
+    /// stream does not reconnect.
+    pub ends_with_marker: bool,
     /// Backoff between reconnects (its `max_hint` clamps every wait).
     pub backoff: Policy,
     /// Bound on the time spent reconnecting without delivering an event.
@@ -56,8 +76,10 @@ pub(crate) struct ResumeSettings {
     pub max_event_bytes: usize,
 }
 
-struct State {
+struct State<F> {
     opener: Arc<dyn Reopen>,
+    /// What each event means.
+    step: F,
     settings: ResumeSettings,
     last_id: Option<String>,
     current: Option<BoxStream<'static, std::result::Result<Event, End>>>,
@@ -76,16 +98,23 @@ struct State {
     last_error: Option<Error>,
 }
 
-/// Connects (with the reconnect budget) and returns the stream of every non-heartbeat event,
-/// yielded once, in order, across reconnects. Fails if the first connection cannot be made.
-pub(crate) async fn open_resumable(
+/// Connects (with the reconnect budget) and returns the stream of what `step` delivers, each
+/// event once, in order, across reconnects; it ends after a terminal event or at an end marker.
+/// Fails if the first connection cannot be made.
+pub(crate) async fn open_resumable<T, F>(
     opener: Arc<dyn Reopen>,
     settings: ResumeSettings,
     after: Option<String>,
-) -> Result<impl Stream<Item = Result<Event>> + Send + 'static> {
+    step: F,
+) -> Result<impl Stream<Item = Result<T>> + Send + 'static>
+where
+    T: Send + 'static,
+    F: FnMut(Event) -> Step<T> + Send + 'static,
+{
     let progress_at = settings.clock.monotonic();
     let mut state = State {
         opener,
+        step,
         settings,
         last_id: after,
         current: None,
@@ -112,16 +141,25 @@ pub(crate) async fn open_resumable(
             };
             match current.next().await {
                 Some(Ok(event)) => {
-                    if st.settings.heartbeat.contains(&event.name()) {
-                        continue;
-                    }
-                    if event.id.is_some() {
-                        st.last_id = event.id.clone();
+                    let id = event.id.clone();
+                    let (item, last) = match (st.step)(event) {
+                        Step::Skip => continue,
+                        Step::End => {
+                            st.finish();
+                            return None;
+                        }
+                        Step::Deliver { item, last } => (item, last),
+                    };
+                    if id.is_some() {
+                        st.last_id = id;
                     }
                     st.failures = 0;
                     st.delivered_since_open = true;
                     st.progress_at = st.settings.clock.monotonic();
-                    return Some((Ok(event), st));
+                    if last {
+                        st.finish();
+                    }
+                    return Some((item, st));
                 }
                 Some(Err(End {
                     error: None,
@@ -130,6 +168,15 @@ pub(crate) async fn open_resumable(
                     st.current = None;
                     st.note_reconnection_delay(reconnection_delay);
                     if !st.settings.reconnect {
+                        st.finished = true;
+                        if st.settings.ends_with_marker {
+                            let e = Error::new(
+                                ErrorKind::Stream,
+                                "the server closed the event stream before its end marker",
+                            )
+                            .not_retryable();
+                            return Some((Err(e), st));
+                        }
                         return None;
                     }
                     st.reconnecting = true;
@@ -154,6 +201,21 @@ pub(crate) async fn open_resumable(
                     st.current = None;
                     st.note_reconnection_delay(reconnection_delay);
                     st.reconnecting = true;
+                    // Where the stream has an end marker and will not be resumed, a lost
+                    // connection means the answer is incomplete: say so, keeping the cause.
+                    let e = if st.settings.ends_with_marker
+                        && !st.settings.reconnect
+                        && e.kind() == ErrorKind::Connection
+                    {
+                        Error::new(
+                            ErrorKind::Stream,
+                            "the event stream's connection was lost before its end marker",
+                        )
+                        .not_retryable()
+                        .with_source(e)
+                    } else {
+                        e
+                    };
                     if let Some(e) = st.fail(e) {
                         return Some((Err(e), st));
                     }
@@ -163,7 +225,13 @@ pub(crate) async fn open_resumable(
     }))
 }
 
-impl State {
+impl<F> State<F> {
+    /// Ends the stream where it is: no reconnect, and the connection is let go.
+    fn finish(&mut self) {
+        self.finished = true;
+        self.current = None;
+    }
+
     /// Opens a connection after the last delivered id, waiting first when it is a reconnect;
     /// gives up with the error when the budget or the reconnect deadline is spent, or the error
     /// cannot be fixed by retrying.

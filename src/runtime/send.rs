@@ -45,9 +45,11 @@ pub(crate) struct Raw {
     pub request_id: Option<String>,
 }
 
-/// An open streaming answer (2xx, body unread).
-pub(crate) struct Streaming {
-    pub response: reqwest::Response,
+/// An open streaming answer (2xx, body unread). Internal (nominally public so that the
+/// generated stream parameters can name what an opener returns).
+#[doc(hidden)]
+pub struct Streaming {
+    pub(crate) response: reqwest::Response,
 }
 
 /// Sends `req`, retrying as the policy allows, and reads the whole body.
