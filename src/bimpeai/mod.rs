@@ -27,10 +27,4 @@ include!(concat!(env!("OUT_DIR"), "/bimpeai.rs"));
 
 mod stream;
 
-/// The fixtures of `fixtures/bimpeai/`, embedded for the mock.
-#[cfg(feature = "mock")]
-pub(crate) mod fixtures {
-    include!(concat!(env!("OUT_DIR"), "/bimpeai_fixtures.rs"));
-}
-
 pub use stream::{ConversationEvent, MessageStream, MessageStreamBuilder};

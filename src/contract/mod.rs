@@ -37,13 +37,17 @@ use std::path::Path;
 
 use crate::mock::{Fixture, FixtureError};
 
-/// The platforms compiled into this build.
-#[allow(clippy::vec_init_then_push, reason = "one push per platform feature")]
+/// The platforms compiled into this build, in name order.
 pub fn platforms() -> Vec<&'static str> {
-    let mut names = Vec::new();
-    #[cfg(feature = "bimpeai")]
-    names.push("bimpeai");
-    names
+    crate::registry::platforms().map(|e| e.name).collect()
+}
+
+/// The operation table of the platform of this build named `name` (exactly, as
+/// [`platforms`] lists it).
+pub fn platform(name: &str) -> Option<&'static crate::Platform> {
+    crate::registry::platforms()
+        .find(|e| e.name == name)
+        .map(|e| e.platform)
 }
 
 /// Reads `openapi/<platform>.yaml` and `fixtures/<platform>/*.json` under `root`, and checks
