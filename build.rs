@@ -182,6 +182,8 @@ fn write_registry(registry: &[Registered], out: &Path) -> Result<(), String> {
                 requests: &#module::MOCK_REQUESTS,
                 #[cfg(feature = "contract")]
                 roundtrip: #module::roundtrip,
+                #[cfg(feature = "testkit")]
+                call: #module::fixture_call,
             }
         });
     }
@@ -264,6 +266,7 @@ fn generate(
     let client = emit::client(&spec);
     let wrappers = emit::wrappers(&spec);
     let roundtrip = emit::roundtrip(&spec);
+    let fixture_call = emit::fixture_call(&spec);
     let requests = if mock {
         mock_requests(&spec, &loaded.value)
     } else {
@@ -285,6 +288,7 @@ fn generate(
         #client
         #wrappers
         #roundtrip
+        #fixture_call
         #requests
     };
     let parsed: syn::File = syn::parse2(file)

@@ -26,8 +26,11 @@ pub(crate) struct Entry {
     pub name: &'static str,
     /// A test fragment (internal feature `testkit`), not a platform users see.
     #[cfg_attr(
-        not(feature = "contract"),
-        allow(dead_code, reason = "listed only by the contract tooling")
+        not(any(feature = "contract", feature = "testkit")),
+        allow(
+            dead_code,
+            reason = "platforms are listed only by the contract tooling and the tests"
+        )
     )]
     pub fragment: bool,
     /// Its operation table.
@@ -41,6 +44,9 @@ pub(crate) struct Entry {
     /// The round trip of its generated models.
     #[cfg(feature = "contract")]
     pub roundtrip: RoundTrip,
+    /// Its fixture-driven call (see `crate::testkit`).
+    #[cfg(feature = "testkit")]
+    pub call: crate::testkit::FixtureCall,
 }
 
 include!(concat!(env!("OUT_DIR"), "/registry.rs"));
@@ -58,7 +64,7 @@ pub(crate) fn named(name: &str) -> Option<&'static Entry> {
 }
 
 /// The platforms of this build (not the fragments), in name order.
-#[cfg(feature = "contract")]
+#[cfg(any(feature = "contract", feature = "testkit"))]
 pub(crate) fn platforms() -> impl Iterator<Item = &'static Entry> {
     ENTRIES.iter().filter(|e| !e.fragment)
 }
