@@ -15,6 +15,8 @@
 mod emit;
 #[path = "build/model.rs"]
 mod model;
+#[path = "build/names.rs"]
+mod names;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/patch.rs"]
@@ -69,6 +71,17 @@ fn is_module_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The reserved names (build/names.rs), from src/runtime/call.rs and src/runtime/options.rs.
+fn reserved_names(manifest: &Path) -> Result<model::Reserved, String> {
+    let read = |rel: &str| {
+        fs::read_to_string(manifest.join(rel)).map_err(|e| format!("{rel}: cannot read: {e}"))
+    };
+    names::reserved(
+        &read("src/runtime/call.rs")?,
+        &read("src/runtime/options.rs")?,
+    )
+}
+
 /// One entry of the generated registry (`$OUT_DIR/registry.rs`, see src/registry.rs).
 struct Registered {
     /// The platform's name (`bimpeai`), or a fragment's `testkit::<name>`.
@@ -99,6 +112,17 @@ fn main() -> ExitCode {
         }
         failed = true;
     };
+    // The method names spec names may not become, from the request builder's sources and the
+    // generator's own output (build/names.rs); embedded for the contract tooling and the tests.
+    println!("cargo:rerun-if-changed=src/runtime/call.rs");
+    println!("cargo:rerun-if-changed=src/runtime/options.rs");
+    let reserved = reserved_names(&manifest).unwrap_or_else(|e| {
+        report(vec![e]);
+        model::Reserved::default()
+    });
+    if let Err(e) = fs::write(out.join("reserved_names.rs"), names::table(&reserved)) {
+        report(vec![format!("cannot write the reserved names: {e}")]);
+    }
     let platforms = platforms(&manifest).unwrap_or_else(|e| {
         report(vec![e]);
         Vec::new()
@@ -106,7 +130,13 @@ fn main() -> ExitCode {
     let mut registry = Vec::new();
     for platform in &platforms {
         let rel = format!("openapi/{platform}.yaml");
-        match generate(&manifest, &rel, &format!("crate::{platform}"), mock) {
+        match generate(
+            &manifest,
+            &rel,
+            &format!("crate::{platform}"),
+            &reserved,
+            mock,
+        ) {
             Ok((name, _)) if &name != platform => report(vec![format!(
                 "{rel}: `x-agentwire-platform.name` is {name:?}: a platform's spec file, cargo feature, module and name are one name ({platform:?})"
             )]),
@@ -132,7 +162,7 @@ fn main() -> ExitCode {
     }
     if env::var_os("CARGO_FEATURE_TESTKIT").is_some() {
         println!("cargo:rerun-if-changed=tests/specs");
-        match testkit(&manifest, &out) {
+        match testkit(&manifest, &out, &reserved) {
             Ok(fragments) => registry.extend(fragments),
             Err(errors) => report(errors),
         }
@@ -205,12 +235,13 @@ fn generate(
     manifest: &Path,
     rel: &str,
     module: &str,
+    reserved: &model::Reserved,
     mock: bool,
 ) -> Result<(String, String), Vec<String>> {
     let bytes =
         fs::read(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
     let loaded = yaml::load_bytes(rel, &bytes).map_err(|e| vec![e])?;
-    let spec = model::read(&loaded)?;
+    let spec = model::read(&loaded, reserved)?;
 
     // progenitor: the models only. Its client is generated and thrown away; our wrappers send.
     let (for_progenitor, nullable) = normalize::for_progenitor(&loaded.value, &spec, module);
@@ -388,7 +419,11 @@ fn fixture_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// `$OUT_DIR/testkit_<name>.rs`, and `$OUT_DIR/testkit.rs` declaring `pub mod <name>` for each
 /// (included by src/testkit.rs). Returns their registry entries, `testkit::<name>` (no
 /// fixtures of their own: their tests give the mock what it serves).
-fn testkit(manifest: &Path, out: &Path) -> Result<Vec<Registered>, Vec<String>> {
+fn testkit(
+    manifest: &Path,
+    out: &Path,
+    reserved: &model::Reserved,
+) -> Result<Vec<Registered>, Vec<String>> {
     let dir = manifest.join("tests").join("specs");
     let mut names = Vec::new();
     if dir.is_dir() {
@@ -418,7 +453,7 @@ fn testkit(manifest: &Path, out: &Path) -> Result<Vec<Registered>, Vec<String>> 
         }
         let module = format!("crate::testkit::{name}");
         let mock = env::var_os("CARGO_FEATURE_MOCK").is_some();
-        let code = match generate(manifest, &rel, &module, mock) {
+        let code = match generate(manifest, &rel, &module, reserved, mock) {
             Ok((_, code)) => code,
             Err(e) => {
                 errors.extend(e);

@@ -220,6 +220,32 @@ fn spec_lint_reports_file_and_line() {
 }
 
 #[test]
+fn spec_lint_refuses_a_parameter_named_like_a_request_builder_method() {
+    let dir = scratch("lint-names");
+    let spec = dir.join("openapi/bimpeai.yaml");
+    let text = std::fs::read_to_string(&spec).expect("read");
+    // agents.list's `search`, renamed `header`: its setter would shadow `.header(name, value)`.
+    let edited = text.replacen("- name: search", "- name: header", 1);
+    std::fs::write(&spec, &edited).expect("write");
+    let line = edited
+        .lines()
+        .position(|l| l.contains("- name: header"))
+        .map(|i| i + 1)
+        .expect("the edit");
+    let o = run(&["spec", "lint", "--root", &dir.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "openapi/bimpeai.yaml:{line}: operation agents.list: query parameter `header` is `header` in Rust, a method every request builder already has (RequestOptions::header, src/runtime/options.rs)"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("spec lint: 1 problem"), "{out}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn an_unknown_platform_is_a_usage_error() {
     let o = run(&["contract", "check", "--platform", "nope"]);
     assert_eq!(o.status.code(), Some(2));

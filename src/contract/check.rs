@@ -239,7 +239,7 @@ impl Contract {
 
     fn from_loaded(platform: &str, loaded: yaml::Loaded) -> Result<Contract, String> {
         let file = loaded.file.clone();
-        let spec = model::read(&loaded).map_err(|errors| errors.join("\n"))?;
+        let spec = model::read(&loaded, &super::reserved()).map_err(|errors| errors.join("\n"))?;
         let defs = schema::defs(&loaded.value);
         Ok(Contract {
             platform: platform.to_string(),
