@@ -130,17 +130,9 @@ fn main() -> ExitCode {
     let mut registry = Vec::new();
     for platform in &platforms {
         let rel = format!("openapi/{platform}.yaml");
-        match generate(
-            &manifest,
-            &rel,
-            &format!("crate::{platform}"),
-            &reserved,
-            mock,
-        ) {
-            Ok((name, _)) if &name != platform => report(vec![format!(
-                "{rel}: `x-agentwire-platform.name` is {name:?}: a platform's spec file, cargo feature, module and name are one name ({platform:?})"
-            )]),
-            Ok((_, code)) => {
+        let module = format!("crate::{platform}");
+        match generate(&manifest, &rel, &module, Some(platform), &reserved, mock) {
+            Ok(code) => {
                 if let Err(e) = fs::write(out.join(format!("{platform}.rs")), code) {
                     report(vec![format!(
                         "cannot write generated code for {platform}: {e}"
@@ -153,7 +145,7 @@ fn main() -> ExitCode {
         match fixture_files(&manifest.join("fixtures").join(platform)) {
             Ok(fixtures) => registry.push(Registered {
                 name: platform.clone(),
-                module: format!("crate::{platform}"),
+                module: module.clone(),
                 fragment: false,
                 fixtures,
             }),
@@ -230,18 +222,26 @@ fn write_registry(registry: &[Registered], out: &Path) -> Result<(), String> {
 /// Reads, checks and generates one spec (`rel`, relative to the manifest) as the code of the
 /// module at path `module` (`crate::bimpeai`, `crate::testkit::recursive`): the generated code
 /// names its own types through that path. With `mock`, also the request table the mock
-/// validates requests against. Returns the spec's platform name and the code.
+/// validates requests against. A platform's spec must carry its `platform` name.
 fn generate(
     manifest: &Path,
     rel: &str,
     module: &str,
+    platform: Option<&str>,
     reserved: &model::Reserved,
     mock: bool,
-) -> Result<(String, String), Vec<String>> {
+) -> Result<String, Vec<String>> {
     let bytes =
         fs::read(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
     let loaded = yaml::load_bytes(rel, &bytes).map_err(|e| vec![e])?;
     let spec = model::read(&loaded, reserved)?;
+    if let Some(platform) = platform.filter(|p| *p != spec.name) {
+        return Err(vec![format!(
+            "{}: `x-agentwire-platform.name` is {:?}: a platform's spec file, cargo feature, module and name are one name ({platform:?})",
+            loaded.at("/x-agentwire-platform/name"),
+            spec.name
+        )]);
+    }
 
     // progenitor: the models only. Its client is generated and thrown away; our wrappers send.
     let (for_progenitor, nullable) = normalize::for_progenitor(&loaded.value, &spec, module);
@@ -297,7 +297,12 @@ fn generate(
     let client = emit::client(&spec);
     let wrappers = emit::wrappers(&spec);
     let roundtrip = emit::roundtrip(&spec);
-    let fixture_call = emit::fixture_call(&spec);
+    // Only in this crate's test builds: users never compile it.
+    let fixture_call = if env::var_os("CARGO_FEATURE_TESTKIT").is_some() {
+        emit::fixture_call(&spec)
+    } else {
+        quote!()
+    };
     let requests = if mock {
         mock_requests(&spec, &loaded.value)
     } else {
@@ -324,7 +329,7 @@ fn generate(
     };
     let parsed: syn::File = syn::parse2(file)
         .map_err(|e| vec![format!("{rel}: generated code does not parse: {e}")])?;
-    Ok((spec.name, prettyplease::unparse(&parsed)))
+    Ok(prettyplease::unparse(&parsed))
 }
 
 /// The request side of every operation, for the mock (emitted only with the `mock` feature, so
@@ -453,8 +458,8 @@ fn testkit(
         }
         let module = format!("crate::testkit::{name}");
         let mock = env::var_os("CARGO_FEATURE_MOCK").is_some();
-        let code = match generate(manifest, &rel, &module, reserved, mock) {
-            Ok((_, code)) => code,
+        let code = match generate(manifest, &rel, &module, None, reserved, mock) {
+            Ok(code) => code,
             Err(e) => {
                 errors.extend(e);
                 continue;
