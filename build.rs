@@ -1,7 +1,12 @@
 //! Generates each enabled platform's code from `openapi/<platform>.yaml` into `$OUT_DIR`:
 //! the models (progenitor/typify), the open enums, the operation table and the public wrappers
 //! (ours), formatted with prettyplease. A spec that breaks a convention of openapi/README.md fails
-//! the build with file, line and operation. Also embeds the fixtures for the `mock` feature.
+//! the build with file, line and operation.
+//!
+//! The platforms are derived, not listed: every `openapi/<name>.yaml` whose cargo feature
+//! `<name>` is enabled. One registry, `$OUT_DIR/registry.rs` (src/registry.rs), lists them with
+//! their table, embedded fixtures and mock request table (`mock`), round trip (`contract`) and
+//! fixture-driven call (`testkit`), for every tool that needs "each platform".
 //!
 //! With the internal `testkit` feature (this crate's own tests only), every spec fragment
 //! `tests/specs/<name>.yaml` is generated the same way into the module `crate::testkit::<name>`.
@@ -10,6 +15,8 @@
 mod emit;
 #[path = "build/model.rs"]
 mod model;
+#[path = "build/names.rs"]
+mod names;
 #[path = "build/normalize.rs"]
 mod normalize;
 #[path = "build/patch.rs"]
@@ -28,67 +35,137 @@ use std::process::ExitCode;
 
 use quote::quote;
 
-/// Every platform the crate knows, with its feature name.
-const PLATFORMS: &[&str] = &["bimpeai"];
+/// The platforms of this build: every `openapi/<name>.yaml` whose cargo feature `<name>` is
+/// enabled, in name order. Derived, not listed: a spec without its feature is only linted (the
+/// test command and `agentwire spec lint` read every file of `openapi/`), and a feature needs its
+/// spec (and `src/<name>/mod.rs`, which includes the generated code).
+fn platforms(manifest: &Path) -> Result<Vec<String>, String> {
+    let dir = manifest.join("openapi");
+    let entries = fs::read_dir(&dir).map_err(|e| format!("openapi/: cannot read: {e}"))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| format!("openapi/: {e}"))?.path();
+        if path.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        // Only a module name can be a platform (`<platform>-<host>.yaml` files are not one).
+        if !is_module_name(stem) {
+            continue;
+        }
+        if env::var_os(format!("CARGO_FEATURE_{}", stem.to_uppercase())).is_some() {
+            names.push(stem.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// A Rust module (and cargo feature) name: lower-case letters, digits and `_`, a letter first.
+fn is_module_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The reserved names (build/names.rs), from src/runtime/call.rs and src/runtime/options.rs.
+fn reserved_names(manifest: &Path) -> Result<model::Reserved, String> {
+    let read = |rel: &str| {
+        fs::read_to_string(manifest.join(rel)).map_err(|e| format!("{rel}: cannot read: {e}"))
+    };
+    names::reserved(
+        &read("src/runtime/call.rs")?,
+        &read("src/runtime/options.rs")?,
+    )
+}
+
+/// One entry of the generated registry (`$OUT_DIR/registry.rs`, see src/registry.rs).
+struct Registered {
+    /// The platform's name (`bimpeai`), or a fragment's `testkit::<name>`.
+    name: String,
+    /// The module holding its generated code (`crate::bimpeai`).
+    module: String,
+    /// A test fragment rather than a platform.
+    fragment: bool,
+    /// Its fixture files (absolute paths), sorted by name.
+    fixtures: Vec<PathBuf>,
+}
 
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
+    // A spec added or removed changes the platforms of the build, not only an edited one.
+    println!("cargo:rerun-if-changed=openapi");
+    println!("cargo::rustc-check-cfg=cfg(agentwire_no_platform)");
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into()));
     let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_else(|_| ".".into()));
     let mock = env::var_os("CARGO_FEATURE_MOCK").is_some();
 
     let mut failed = false;
-    for platform in PLATFORMS {
-        let feature = format!("CARGO_FEATURE_{}", platform.to_uppercase());
-        if env::var_os(&feature).is_none() {
-            continue;
+    let mut report = |errors: Vec<String>| {
+        for e in errors {
+            // cargo shows build-script stderr on failure; one problem per line.
+            eprintln!("error: {e}");
         }
+        failed = true;
+    };
+    // The method names spec names may not become, from the request builder's sources and the
+    // generator's own output (build/names.rs); embedded for the contract tooling and the tests.
+    println!("cargo:rerun-if-changed=src/runtime/call.rs");
+    println!("cargo:rerun-if-changed=src/runtime/options.rs");
+    let reserved = reserved_names(&manifest).unwrap_or_else(|e| {
+        report(vec![e]);
+        model::Reserved::default()
+    });
+    if let Err(e) = fs::write(out.join("reserved_names.rs"), names::table(&reserved)) {
+        report(vec![format!("cannot write the reserved names: {e}")]);
+    }
+    let platforms = platforms(&manifest).unwrap_or_else(|e| {
+        report(vec![e]);
+        Vec::new()
+    });
+    let mut registry = Vec::new();
+    for platform in &platforms {
         let rel = format!("openapi/{platform}.yaml");
-        println!("cargo:rerun-if-changed={rel}");
-        match generate(&manifest, &rel, &format!("crate::{platform}"), mock) {
+        let module = format!("crate::{platform}");
+        match generate(&manifest, &rel, &module, Some(platform), &reserved, mock) {
             Ok(code) => {
                 if let Err(e) = fs::write(out.join(format!("{platform}.rs")), code) {
-                    eprintln!("error: cannot write generated code for {platform}: {e}");
-                    failed = true;
+                    report(vec![format!(
+                        "cannot write generated code for {platform}: {e}"
+                    )]);
                 }
             }
-            Err(errors) => {
-                for e in errors {
-                    // cargo shows build-script stderr on failure; one problem per line.
-                    eprintln!("error: {e}");
-                }
-                failed = true;
-            }
+            Err(errors) => report(errors),
         }
-        let fixtures = manifest.join("fixtures").join(platform);
         println!("cargo:rerun-if-changed=fixtures/{platform}");
-        let embedded = if mock {
-            embed_fixtures(&fixtures)
-        } else {
-            Ok(empty_fixtures())
-        };
-        match embedded {
-            Ok(code) => {
-                if let Err(e) = fs::write(out.join(format!("{platform}_fixtures.rs")), code) {
-                    eprintln!("error: cannot write embedded fixtures for {platform}: {e}");
-                    failed = true;
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                failed = true;
-            }
+        match fixture_files(&manifest.join("fixtures").join(platform)) {
+            Ok(fixtures) => registry.push(Registered {
+                name: platform.clone(),
+                module: module.clone(),
+                fragment: false,
+                fixtures,
+            }),
+            Err(e) => report(vec![e]),
         }
     }
     if env::var_os("CARGO_FEATURE_TESTKIT").is_some() {
         println!("cargo:rerun-if-changed=tests/specs");
-        if let Err(errors) = testkit(&manifest, &out) {
-            for e in errors {
-                eprintln!("error: {e}");
-            }
-            failed = true;
+        match testkit(&manifest, &out, &reserved) {
+            Ok(fragments) => registry.extend(fragments),
+            Err(errors) => report(errors),
         }
+    }
+    if platforms.is_empty() {
+        // Nothing (or only a test fragment) calls the request path: src/lib.rs allows the dead
+        // code of that build.
+        println!("cargo::rustc-cfg=agentwire_no_platform");
+    }
+    if let Err(e) = write_registry(&registry, &out) {
+        report(vec![e]);
     }
     if failed {
         eprintln!("error: openapi spec check failed; see openapi/README.md for the conventions");
@@ -98,15 +175,73 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `$OUT_DIR/registry.rs`: one `Entry` (src/registry.rs) per platform and fragment, each
+/// field behind the feature that has a use for it.
+fn write_registry(registry: &[Registered], out: &Path) -> Result<(), String> {
+    let mut entries = Vec::new();
+    for r in registry {
+        let (name, fragment) = (&r.name, r.fragment);
+        let module: syn::Path = syn::parse_str(&r.module)
+            .map_err(|e| format!("{name}: module path {:?}: {e}", r.module))?;
+        let fixtures = r.fixtures.iter().map(|p| {
+            let file = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let abs = p.to_string_lossy().into_owned();
+            // Bytes, not text: a file that is not UTF-8 must reach `Fixture::parse_bytes` (which
+            // names the file and the byte) instead of breaking the crate's compilation.
+            quote!((#file, include_bytes!(#abs)))
+        });
+        entries.push(quote! {
+            Entry {
+                name: #name,
+                fragment: #fragment,
+                platform: &#module::PLATFORM,
+                #[cfg(feature = "mock")]
+                fixtures: &[#(#fixtures),*],
+                #[cfg(feature = "mock")]
+                requests: &#module::MOCK_REQUESTS,
+                #[cfg(feature = "contract")]
+                roundtrip: #module::roundtrip,
+                #[cfg(feature = "testkit")]
+                call: #module::fixture_call,
+            }
+        });
+    }
+    let file = quote! {
+        /// Every platform of this build, then every test fragment (generated by build.rs).
+        pub(crate) static ENTRIES: &[Entry] = &[#(#entries),*];
+    };
+    let parsed: syn::File =
+        syn::parse2(file).map_err(|e| format!("the generated registry does not parse: {e}"))?;
+    fs::write(out.join("registry.rs"), prettyplease::unparse(&parsed))
+        .map_err(|e| format!("cannot write the registry: {e}"))
+}
+
 /// Reads, checks and generates one spec (`rel`, relative to the manifest) as the code of the
 /// module at path `module` (`crate::bimpeai`, `crate::testkit::recursive`): the generated code
 /// names its own types through that path. With `mock`, also the request table the mock
-/// validates requests against.
-fn generate(manifest: &Path, rel: &str, module: &str, mock: bool) -> Result<String, Vec<String>> {
+/// validates requests against. A platform's spec must carry its `platform` name.
+fn generate(
+    manifest: &Path,
+    rel: &str,
+    module: &str,
+    platform: Option<&str>,
+    reserved: &model::Reserved,
+    mock: bool,
+) -> Result<String, Vec<String>> {
     let bytes =
         fs::read(manifest.join(rel)).map_err(|e| vec![format!("{rel}: cannot read: {e}")])?;
     let loaded = yaml::load_bytes(rel, &bytes).map_err(|e| vec![e])?;
-    let spec = model::read(&loaded)?;
+    let spec = model::read(&loaded, reserved)?;
+    if let Some(platform) = platform.filter(|p| *p != spec.name) {
+        return Err(vec![format!(
+            "{}: `x-agentwire-platform.name` is {:?}: a platform's spec file, cargo feature, module and name are one name ({platform:?})",
+            loaded.at("/x-agentwire-platform/name"),
+            spec.name
+        )]);
+    }
 
     // progenitor: the models only. Its client is generated and thrown away; our wrappers send.
     let (for_progenitor, nullable) = normalize::for_progenitor(&loaded.value, &spec, module);
@@ -163,6 +298,12 @@ fn generate(manifest: &Path, rel: &str, module: &str, mock: bool) -> Result<Stri
     let events = emit::event_enums(&spec);
     let wrappers = emit::wrappers(&spec);
     let roundtrip = emit::roundtrip(&spec);
+    // Only in this crate's test builds: users never compile it.
+    let fixture_call = if env::var_os("CARGO_FEATURE_TESTKIT").is_some() {
+        emit::fixture_call(&spec)
+    } else {
+        quote!()
+    };
     let requests = if mock {
         mock_requests(&spec, &loaded.value)
     } else {
@@ -185,6 +326,7 @@ fn generate(manifest: &Path, rel: &str, module: &str, mock: bool) -> Result<Stri
         #events
         #wrappers
         #roundtrip
+        #fixture_call
         #requests
     };
     let parsed: syn::File = syn::parse2(file)
@@ -256,7 +398,6 @@ fn mock_requests(spec: &model::Spec, value: &serde_json::Value) -> proc_macro2::
     quote! {
         #[doc = #doc]
         #[cfg(feature = "mock")]
-        #[allow(dead_code, reason = "spec fragments of the testkit have no mock of their own yet")]
         pub(crate) static MOCK_REQUESTS: crate::mock::spec::RequestTable = crate::mock::spec::RequestTable {
             defs: #defs,
             operations: &[#(#operations),*],
@@ -264,49 +405,32 @@ fn mock_requests(spec: &model::Spec, value: &serde_json::Value) -> proc_macro2::
     }
 }
 
-/// The fixtures of one platform, compiled in for the mock.
-fn embed_fixtures(dir: &Path) -> Result<String, String> {
+/// The fixture files of one platform (`fixtures/<platform>/*.json`), sorted; none when the
+/// directory does not exist (the contract suite reports the operations left uncovered).
+fn fixture_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     if dir.is_dir() {
         let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for entry in entries {
-            let path = entry.map_err(|e| e.to_string())?.path();
+            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
             if path.extension().is_some_and(|x| x == "json") {
                 files.push(path);
             }
         }
     }
     files.sort();
-    let entries = files.iter().map(|p| {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let abs = p.to_string_lossy().into_owned();
-        // Bytes, not text: a file that is not UTF-8 must reach `Fixture::parse_bytes` (which
-        // names the file and the byte) instead of breaking the crate's compilation.
-        quote!((#name, include_bytes!(#abs)))
-    });
-    let tokens = quote! {
-        /// The platform's fixtures: (file name, JSON bytes), sorted by name.
-        pub static FIXTURES: &[(&str, &[u8])] = &[#(#entries),*];
-    };
-    Ok(tokens.to_string())
-}
-
-fn empty_fixtures() -> String {
-    quote! {
-        /// The platform's fixtures (embedded only with the `mock` feature).
-        pub static FIXTURES: &[(&str, &[u8])] = &[];
-    }
-    .to_string()
+    Ok(files)
 }
 
 /// The test fragments (feature `testkit`): each `tests/specs/<name>.yaml` generated into
 /// `$OUT_DIR/testkit_<name>.rs`, and `$OUT_DIR/testkit.rs` declaring `pub mod <name>` for each
-/// (included by src/testkit.rs), with a registry of their round-trip functions for the contract
-/// checks.
-fn testkit(manifest: &Path, out: &Path) -> Result<(), Vec<String>> {
+/// (included by src/testkit.rs). Returns their registry entries, `testkit::<name>` (no
+/// fixtures of their own: their tests give the mock what it serves).
+fn testkit(
+    manifest: &Path,
+    out: &Path,
+    reserved: &model::Reserved,
+) -> Result<Vec<Registered>, Vec<String>> {
     let dir = manifest.join("tests").join("specs");
     let mut names = Vec::new();
     if dir.is_dir() {
@@ -325,25 +449,18 @@ fn testkit(manifest: &Path, out: &Path) -> Result<(), Vec<String>> {
     names.sort();
     let mut errors = Vec::new();
     let mut modules = Vec::new();
-    let mut arms = Vec::new();
+    let mut registered = Vec::new();
     for name in &names {
         let rel = format!("tests/specs/{name}.yaml");
-        let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
+        if !is_module_name(name) {
             errors.push(format!(
                 "{rel}: a test fragment's file name is its module name: lower-case letters, digits and `_`"
             ));
             continue;
         }
-        let code = match generate(
-            manifest,
-            &rel,
-            &format!("crate::testkit::{name}"),
-            env::var_os("CARGO_FEATURE_MOCK").is_some(),
-        ) {
+        let module = format!("crate::testkit::{name}");
+        let mock = env::var_os("CARGO_FEATURE_MOCK").is_some();
+        let code = match generate(manifest, &rel, &module, None, reserved, mock) {
             Ok(code) => code,
             Err(e) => {
                 errors.extend(e);
@@ -355,40 +472,28 @@ fn testkit(manifest: &Path, out: &Path) -> Result<(), Vec<String>> {
             errors.push(format!("{rel}: cannot write generated code: {e}"));
             continue;
         }
-        let module = quote::format_ident!("{}", name);
+        let ident = quote::format_ident!("{}", name);
         let doc = format!("Generated from `{rel}` (test fragment).");
         let include = format!("/{file}");
         modules.push(quote! {
             #[doc = #doc]
-            pub mod #module {
+            pub mod #ident {
                 include!(concat!(env!("OUT_DIR"), #include));
             }
         });
-        let key = format!("testkit::{name}");
-        arms.push(quote!(#key => Some(#module::roundtrip),));
+        registered.push(Registered {
+            name: format!("testkit::{name}"),
+            module,
+            fragment: true,
+            fixtures: Vec::new(),
+        });
     }
-    let registry = quote! {
-        #(#modules)*
-
-        /// The round trip of fragment `testkit::<name>`, for the contract checks.
-        #[cfg(feature = "contract")]
-        #[allow(clippy::type_complexity)]
-        pub(crate) fn roundtrip(
-            name: &str,
-        ) -> Option<fn(&str, &::serde_json::Value) -> Option<Result<::serde_json::Value, String>>> {
-            match name {
-                #(#arms)*
-                _ => None,
-            }
-        }
-    };
-    if errors.is_empty() {
-        let parsed: syn::File = syn::parse2(registry)
-            .map_err(|e| vec![format!("tests/specs: generated code does not parse: {e}")])?;
-        fs::write(out.join("testkit.rs"), prettyplease::unparse(&parsed))
-            .map_err(|e| vec![format!("tests/specs: cannot write testkit.rs: {e}")])?;
-        Ok(())
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    let parsed: syn::File = syn::parse2(quote!(#(#modules)*))
+        .map_err(|e| vec![format!("tests/specs: generated code does not parse: {e}")])?;
+    fs::write(out.join("testkit.rs"), prettyplease::unparse(&parsed))
+        .map_err(|e| vec![format!("tests/specs: cannot write testkit.rs: {e}")])?;
+    Ok(registered)
 }

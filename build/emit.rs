@@ -975,3 +975,96 @@ pub fn roundtrip(spec: &Spec) -> TokenStream {
         }
     }
 }
+
+/// A parameter's Rust type as the fixture-driven call names it: as `param_rust_type`, with the
+/// prelude's `String` and `Vec` (no generated type shadows them), to keep its lines short.
+fn short_type(t: &ParamType) -> TokenStream {
+    match t {
+        ParamType::String => quote!(String),
+        ParamType::Array(inner) => {
+            let i = short_type(inner);
+            quote!(Vec<#i>)
+        }
+        other => param_rust_type(other),
+    }
+}
+
+/// For this crate's tests (internal feature `testkit`): `fixture_call`, which calls the operation
+/// a fixture names through the typed public API, the way a user would — the resource chain with
+/// the path parameters of the fixture's path and its required query parameters and body as
+/// arguments, a setter for each optional query parameter (and an optional body) the fixture
+/// names — and sends it. The argument parsing and the sending are `crate::testkit`'s, written
+/// once: each operation adds one match arm. Hand-written operations and streams have no arm
+/// (they have suites of their own).
+pub fn fixture_call(spec: &Spec) -> TokenStream {
+    let arms = spec
+        .ops
+        .iter()
+        .filter(|op| !op.hand_written && op.stream.is_none() && op.result != Shape::Stream)
+        .map(|op| {
+            let id = &op.id;
+            let parts: Vec<&str> = op.id.split('.').collect();
+            let Some((last, groups)) = parts.split_last() else {
+                return quote!();
+            };
+            let chain = groups.iter().map(|g| ident(&rust_ident(g)));
+            let method = ident(&rust_ident(last));
+            let mut args = Vec::new();
+            let mut setters = Vec::new();
+            for p in &op.path_params {
+                let name = &p.name;
+                args.push(quote!(a.path(#name)?));
+            }
+            for q in &op.query {
+                let (name, setter) = (&q.name, ident(&q.rust));
+                let t = short_type(&q.ty);
+                match &q.ty {
+                    ParamType::Array(_) => {
+                        setters.push(quote!(let c = a.list(c, #name, |c, v: #t| c.#setter(v))?;));
+                    }
+                    _ if q.required => args.push(quote!(a.query::<#t>(#name)?)),
+                    _ => setters.push(quote!(let c = a.opt(c, #name, |c, v: #t| c.#setter(v))?;)),
+                }
+            }
+            if let Some(b) = &op.body {
+                let t = ty(&b.type_name);
+                if b.required {
+                    args.push(quote!(a.body::<#t>()?));
+                } else {
+                    setters.push(quote!(let c = a.opt_body(c, |c, v: #t| c.body(v))?;));
+                }
+            }
+            let call = quote!(client #(.#chain())* .#method(#(#args),*));
+            if setters.is_empty() {
+                quote!(#id => finish(#call),)
+            } else {
+                quote!(#id => {
+                    let c = #call;
+                    #(#setters)*
+                    finish(c)
+                })
+            }
+        });
+    quote! {
+        /// Calls the operation `fixture` names through this platform's typed API with the
+        /// fixture's arguments and sends it (internal, for this crate's tests: see
+        /// `crate::testkit`). `Ok(None)` for an operation without a generated builder.
+        #[cfg(feature = "testkit")]
+        pub(crate) fn fixture_call(
+            core: ::std::sync::Arc<crate::runtime::config::ClientCore>,
+            fixture: &crate::mock::Fixture,
+        ) -> crate::testkit::Dispatch {
+            #[allow(unused_imports)]
+            use crate::testkit::finish;
+            #[allow(unused_variables, reason = "a spec whose every operation is a stream calls none")]
+            let client = Client { core };
+            #[allow(unused_variables)]
+            let a = crate::testkit::Args::new(&PLATFORM, fixture)?;
+            #[allow(clippy::match_single_binding, reason = "a spec whose every operation is a stream has no arm")]
+            match fixture.operation.as_str() {
+                #(#arms)*
+                _ => Ok(None),
+            }
+        }
+    }
+}

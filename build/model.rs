@@ -56,6 +56,57 @@ pub fn is_snake_ident(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A name the generated code already gives a method, and who gives it
+/// (`RequestOptions::timeout (src/runtime/options.rs)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    pub name: String,
+    pub by: String,
+}
+
+/// The method names a spec name may not become, by where the spec name lands. Derived, never
+/// listed by hand: build.rs (build/names.rs) parses the runtime's request builder and per-call
+/// options trait and the generator's own output, and embeds the result for the contract
+/// tooling (`$OUT_DIR/reserved_names.rs`), so the build and `agentwire spec lint` apply the same
+/// list.
+#[derive(Debug, Clone, Default)]
+pub struct Reserved {
+    /// Methods every request builder (`Call`) has: a parameter may not become one.
+    pub builder: Vec<Taken>,
+    /// Methods the platform `Client` has: a top-level group may not become one.
+    pub client: Vec<Taken>,
+    /// Methods every resource handle has: a group or operation below the top may not become one.
+    pub handle: Vec<Taken>,
+}
+
+impl Reserved {
+    /// From the embedded table: (place — `builder`, `client` or `handle` —, name, by).
+    #[allow(
+        dead_code,
+        reason = "build.rs derives the names itself; the contract tooling and the tests read the table"
+    )]
+    pub fn from_table(table: &[(&str, &str, &str)]) -> Reserved {
+        let mut reserved = Reserved::default();
+        for (place, name, by) in table {
+            let taken = Taken {
+                name: (*name).to_owned(),
+                by: (*by).to_owned(),
+            };
+            match *place {
+                "builder" => reserved.builder.push(taken),
+                "client" => reserved.client.push(taken),
+                _ => reserved.handle.push(taken),
+            }
+        }
+        reserved
+    }
+
+    /// Who already has method `name` among `list`.
+    fn taken<'a>(list: &'a [Taken], name: &str) -> Option<&'a Taken> {
+        list.iter().find(|t| t.name == name)
+    }
+}
+
 /// A Rust type name for dotted or snake parts.
 pub fn pascal(name: &str) -> String {
     heck::ToUpperCamelCase::to_upper_camel_case(name.replace('.', "_").as_str())
@@ -338,8 +389,9 @@ fn ref_name<'v>(schema: &'v Value, kind: &str) -> Option<&'v str> {
         .and_then(|r| r.strip_prefix(&format!("#/components/{kind}/")))
 }
 
-/// Reads and checks a spec. Returns the model, or every convention error found.
-pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
+/// Reads and checks a spec. Returns the model, or every convention error found. `reserved` are
+/// the method names spec names may not become (see [`Reserved`]).
+pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
     let mut d = Diagnostics::new(loaded);
     let root = &loaded.value;
 
@@ -804,6 +856,7 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
                 &resolve_security,
                 &mut loose,
                 &declared_tags,
+                reserved,
                 &mut d,
             ) {
                 if let Some(prev) = seen_ids.insert(op.id.clone(), p.clone()) {
@@ -818,7 +871,7 @@ pub fn read(loaded: &Loaded) -> Result<Spec, Vec<String>> {
             }
         }
     }
-    check_groups(&ops, &mut d);
+    check_groups(&ops, reserved, &mut d);
     for op in &ops {
         if let Some(e) = op.envelope.as_ref().filter(|e| !envelopes.contains_key(*e)) {
             d.error(
@@ -1171,6 +1224,7 @@ fn read_op(
     resolve_security: &SecurityResolver,
     loose: &mut BTreeMap<String, String>,
     declared_tags: &BTreeSet<String>,
+    reserved: &Reserved,
     d: &mut Diagnostics,
 ) -> Option<Op> {
     let id = match op.get("operationId").and_then(Value::as_str) {
@@ -1258,9 +1312,12 @@ fn read_op(
     {
         params.push((format!("{p}/parameters/{i}"), prm.clone()));
     }
+    // Every parameter's Rust name, for the collision check below: (name, in, pointer).
+    let mut rust_names: Vec<(String, String, &str)> = Vec::new();
     for (pp, prm) in &params {
         let name = get_str(prm, "name").unwrap_or_default();
         let location = get_str(prm, "in").unwrap_or_default();
+        rust_names.push((name.clone(), location.clone(), pp));
         let schema = prm.get("schema").cloned().unwrap_or(Value::Null);
         let ty = param_type(&schema, schemas);
         let Some(ty) = ty else {
@@ -1402,6 +1459,8 @@ fn read_op(
             _ => d.error(&bp, opid, "requestBody needs `content`"),
         }
     }
+
+    check_param_names(&rust_names, body.as_ref(), opid, reserved, d);
 
     // Responses.
     let stream = op.get("x-agentwire-stream").and_then(|s| {
@@ -1919,8 +1978,52 @@ fn param_type(schema: &Value, schemas: &Map<String, Value>) -> Option<ParamType>
     }
 }
 
+/// An operation's parameters become, in Rust, the arguments of its resource method, the fields
+/// of its parameter struct and the setters of its request builder (a header parameter, a setter
+/// to come): their Rust names (snake_case, a keyword suffixed with `_`) must differ from one
+/// another and from the `body`, and from every method the request builder already has.
+fn check_param_names(
+    params: &[(String, String, &str)],
+    body: Option<&Body>,
+    opid: Option<&str>,
+    reserved: &Reserved,
+    d: &mut Diagnostics,
+) {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    if body.is_some() {
+        seen.insert("body".to_owned(), "the request body");
+    }
+    let described: Vec<String> = params
+        .iter()
+        .map(|(name, location, _)| format!("{location} parameter `{name}`"))
+        .collect();
+    for ((name, _, pointer), what) in params.iter().zip(&described) {
+        let rust = rust_ident(name);
+        if let Some(taken) = Reserved::taken(&reserved.builder, &rust) {
+            d.error(
+                pointer,
+                opid,
+                format!(
+                    "{what} is `{rust}` in Rust, a method every request builder already has ({}): its setter would clash with it",
+                    taken.by
+                ),
+            );
+        } else if let Some(other) = seen.get(&rust) {
+            d.error(
+                pointer,
+                opid,
+                format!("{what} and {other} are both `{rust}` in Rust"),
+            );
+        }
+        seen.entry(rust).or_insert(what);
+    }
+}
+
 /// Group names and method names may not collide, and generated type names must be unique.
-fn check_groups(ops: &[Op], d: &mut Diagnostics) {
+/// After conversion to Rust names, the groups and operations under one parent (the methods of
+/// its resource handle, or of `Client` at the top) differ from one another and from the methods
+/// the handle or `Client` already has.
+fn check_groups(ops: &[Op], reserved: &Reserved, d: &mut Diagnostics) {
     let mut groups = BTreeSet::new();
     for op in ops {
         let parts: Vec<&str> = op.id.split('.').collect();
@@ -1961,6 +2064,55 @@ fn check_groups(ops: &[Op], d: &mut Diagnostics) {
                 Some(&op.id),
                 format!("its Rust name {} collides with {other}", pascal(&op.id)),
             );
+        }
+    }
+
+    // Each method of each handle: (parent, Rust name) → the group or operation it comes from.
+    // A group is reported at its first operation.
+    let mut methods: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for op in ops {
+        let parts: Vec<&str> = op.id.split('.').collect();
+        for depth in 1..=parts.len() {
+            let (parent, last) = (parts[..depth - 1].join("."), parts[depth - 1]);
+            let node = parts[..depth].join(".");
+            let is_op = depth == parts.len();
+            let what = if is_op {
+                format!("operation `{node}`")
+            } else {
+                format!("group `{node}`")
+            };
+            let rust = rust_ident(last);
+            let (list, owner) = if parent.is_empty() {
+                (&reserved.client, "the platform `Client`".to_owned())
+            } else {
+                (
+                    &reserved.handle,
+                    format!("the resource handle `{}`", pascal(&parent)),
+                )
+            };
+            let key = (parent.clone(), rust.clone());
+            if let Some((first_node, first)) = methods.get(&key) {
+                // The same group again, or an operation that is also a group (reported above).
+                if *first_node != node {
+                    d.error(
+                        &op.pointer,
+                        Some(&op.id),
+                        format!("{what} and {first} are both the method `{rust}` of {owner}"),
+                    );
+                }
+                continue;
+            }
+            methods.insert(key, (node.clone(), what.clone()));
+            if let Some(taken) = Reserved::taken(list, &rust) {
+                d.error(
+                    &op.pointer,
+                    Some(&op.id),
+                    format!(
+                        "{what} becomes the method `{rust}` of {owner}, which it already has ({})",
+                        taken.by
+                    ),
+                );
+            }
         }
     }
 }

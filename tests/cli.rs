@@ -131,14 +131,22 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn contract_check_passes_on_the_repository() {
+    // What the checks find is tests/contract.rs's business; here, the command: its exit code and
+    // its one summary line per platform, last.
     let root = repo().to_string_lossy().into_owned();
     let o = run(&["contract", "check", "--root", &root]);
-    assert!(o.status.success(), "{}", stdout(&o));
-    assert!(
-        stdout(&o).contains("contract: bimpeai 58/58 operations"),
-        "{}",
-        stdout(&o)
-    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let platforms = agentwire::contract::platforms();
+    let lines: Vec<&str> = out.lines().collect();
+    let summary = &lines[lines.len().saturating_sub(platforms.len())..];
+    assert_eq!(summary.len(), platforms.len(), "{out}");
+    for (line, platform) in summary.iter().zip(&platforms) {
+        assert!(
+            line.starts_with(&format!("contract: {platform} ")) && line.ends_with(", 0 failures"),
+            "{out}"
+        );
+    }
 }
 
 #[test]
@@ -216,6 +224,32 @@ fn spec_lint_reports_file_and_line() {
         out.contains("operation AgentsList: operationId must be dotted snake_case"),
         "{out}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn spec_lint_refuses_a_parameter_named_like_a_request_builder_method() {
+    let dir = scratch("lint-names");
+    let spec = dir.join("openapi/bimpeai.yaml");
+    let text = std::fs::read_to_string(&spec).expect("read");
+    // agents.list's `search`, renamed `header`: its setter would shadow `.header(name, value)`.
+    let edited = text.replacen("- name: search", "- name: header", 1);
+    std::fs::write(&spec, &edited).expect("write");
+    let line = edited
+        .lines()
+        .position(|l| l.contains("- name: header"))
+        .map(|i| i + 1)
+        .expect("the edit");
+    let o = run(&["spec", "lint", "--root", &dir.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "openapi/bimpeai.yaml:{line}: operation agents.list: query parameter `header` is `header` in Rust, a method every request builder already has (RequestOptions::header, src/runtime/options.rs)"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("spec lint: 1 problem"), "{out}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

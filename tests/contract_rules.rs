@@ -50,15 +50,6 @@ fn assert_failure(failures: &[Failure], pointer: &str, rule: &str) {
 }
 
 #[test]
-fn the_recorded_fixtures_pass() {
-    let c = contract();
-    for f in contract::read_fixtures(root(), "bimpeai").expect("fixtures") {
-        let failures = c.check_fixture(&f);
-        assert!(failures.is_empty(), "{}: {failures:?}", f.file);
-    }
-}
-
-#[test]
 fn an_unknown_enum_value_is_strict_even_though_the_client_accepts_it() {
     let failures = check_edited("agents.list.json", |v| {
         v["response"]["body"]["data"][0]["status"] = json!("archived");
@@ -227,8 +218,17 @@ fn differences_name_new_missing_and_changed_fields() {
     assert_eq!(diffs[0].kind, "undeclared status");
 }
 
+/// Every spec of `openapi/` follows the conventions — including one no feature compiles yet (the
+/// build checks only the enabled platforms' specs) — through `agentwire spec lint`'s own path,
+/// with the reserved names the build derived.
 #[test]
 fn lint_reports_nothing_on_the_real_specs() {
+    let specs = std::fs::read_dir(root().join("openapi"))
+        .expect("openapi/ readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .count();
+    assert!(specs >= contract::platforms().len().max(1), "{specs} specs");
     assert_eq!(
         contract::lint_dir(root()).expect("openapi/ readable"),
         Vec::<String>::new()

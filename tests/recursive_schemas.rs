@@ -116,6 +116,40 @@ async fn the_client_decodes_a_three_level_tree_from_the_wire() {
     assert_eq!(node.children[0].children[0].id, "n3");
 }
 
+#[tokio::test]
+async fn the_mock_validates_a_fragments_requests_against_its_spec() {
+    // The fragment is in the build's registry like a platform: the mock has its request table.
+    let mock = MockServer::start_with(&recursive::PLATFORM, vec![], 0)
+        .await
+        .expect("mock starts");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("tls versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("http client");
+    let answer = http
+        .get(format!("{}/nodes/n1?colour=red", mock.platform_url()))
+        .bearer_auth("sk_test")
+        .send()
+        .await
+        .expect("the mock answers");
+    assert_eq!(answer.status().as_u16(), 400);
+    assert_eq!(
+        answer
+            .headers()
+            .get("x-agentwire-mock")
+            .and_then(|v| v.to_str().ok()),
+        Some("invalid")
+    );
+    let body = answer.text().await.expect("a body");
+    assert!(body.contains("colour"), "{body}");
+}
+
 /// Runs `f` on a thread with a 2 MiB stack, the default of Rust threads and tokio workers, so a
 /// test proves the bounds fit there whatever `RUST_MIN_STACK` says.
 fn on_a_2_mib_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {

@@ -34,9 +34,3 @@
 include!(concat!(env!("OUT_DIR"), "/bimpeai.rs"));
 
 mod stream;
-
-/// The fixtures of `fixtures/bimpeai/`, embedded for the mock.
-#[cfg(feature = "mock")]
-pub(crate) mod fixtures {
-    include!(concat!(env!("OUT_DIR"), "/bimpeai_fixtures.rs"));
-}

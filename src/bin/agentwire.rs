@@ -207,11 +207,7 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 fn platform_table(name: &str) -> Result<&'static agentwire::Platform, String> {
-    match name {
-        #[cfg(feature = "bimpeai")]
-        "bimpeai" => Ok(&agentwire::bimpeai::PLATFORM),
-        other => Err(format!("platform {other:?} is not in this build")),
-    }
+    contract::platform(name).ok_or_else(|| format!("platform {name:?} is not in this build"))
 }
 
 fn check(platform: Option<&str>, root: &Path) -> Result<bool, String> {

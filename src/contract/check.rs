@@ -14,8 +14,7 @@ use crate::mock::{Fixture, FixtureResponse};
 use crate::runtime::operation::match_template;
 use crate::sse::SseDecoder;
 
-/// Decodes a value as a named model and encodes it again (generated per platform).
-type RoundTrip = fn(&str, &Value) -> Option<Result<Value, String>>;
+use crate::registry::RoundTrip;
 
 /// How many levels of arrays and objects the checks follow into a value. serde_json's parser
 /// refuses deeper documents, so only a value built in code can be deeper: it is reported (rule
@@ -41,15 +40,9 @@ fn too_deep(value: &Value) -> bool {
     false
 }
 
+/// The round trip of a platform (or test fragment `testkit::<name>`) of this build.
 fn roundtrip_for(platform: &str) -> Option<RoundTrip> {
-    match platform {
-        #[cfg(feature = "bimpeai")]
-        "bimpeai" => Some(crate::bimpeai::roundtrip),
-        // A test fragment (`testkit::<name>`, internal feature `testkit`).
-        #[cfg(feature = "testkit")]
-        fragment if fragment.starts_with("testkit::") => crate::testkit::roundtrip(fragment),
-        _ => None,
-    }
+    crate::registry::named(platform).map(|e| e.roundtrip)
 }
 
 /// One broken rule in one fixture.
@@ -246,7 +239,7 @@ impl Contract {
 
     fn from_loaded(platform: &str, loaded: yaml::Loaded) -> Result<Contract, String> {
         let file = loaded.file.clone();
-        let spec = model::read(&loaded).map_err(|errors| errors.join("\n"))?;
+        let spec = model::read(&loaded, &super::reserved()).map_err(|errors| errors.join("\n"))?;
         let defs = schema::defs(&loaded.value);
         Ok(Contract {
             platform: platform.to_string(),

@@ -30,6 +30,15 @@ pub mod schema;
 mod check;
 mod record;
 
+// The method names spec names may not become, derived by build.rs (build/names.rs) from the
+// request builder's sources and the generator's output: the lint applies the build's list.
+include!(concat!(env!("OUT_DIR"), "/reserved_names.rs"));
+
+/// The reserved names as the spec check takes them.
+fn reserved() -> model::Reserved {
+    model::Reserved::from_table(RESERVED)
+}
+
 pub use check::{Contract, Difference, Failure, MAX_VALUE_DEPTH, Report};
 pub use record::{Recorded, Recorder};
 
@@ -37,13 +46,17 @@ use std::path::Path;
 
 use crate::mock::{Fixture, FixtureError};
 
-/// The platforms compiled into this build.
-#[allow(clippy::vec_init_then_push, reason = "one push per platform feature")]
+/// The platforms compiled into this build, in name order.
 pub fn platforms() -> Vec<&'static str> {
-    let mut names = Vec::new();
-    #[cfg(feature = "bimpeai")]
-    names.push("bimpeai");
-    names
+    crate::registry::platforms().map(|e| e.name).collect()
+}
+
+/// The operation table of the platform of this build named `name` (exactly, as
+/// [`platforms`] lists it).
+pub fn platform(name: &str) -> Option<&'static crate::Platform> {
+    crate::registry::platforms()
+        .find(|e| e.name == name)
+        .map(|e| e.platform)
 }
 
 /// Reads `openapi/<platform>.yaml` and `fixtures/<platform>/*.json` under `root`, and checks
@@ -121,7 +134,7 @@ pub fn lint_dir(root: &Path) -> Result<Vec<String>, String> {
         let bytes = std::fs::read(&path).map_err(|e| format!("{rel}: {e}"))?;
         match yaml::load_bytes(&rel, &bytes) {
             Ok(loaded) => {
-                if let Err(errors) = model::read(&loaded) {
+                if let Err(errors) = model::read(&loaded, &reserved()) {
                     problems.extend(errors);
                 }
             }

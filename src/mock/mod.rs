@@ -326,11 +326,7 @@ pub enum MockError {
 /// embedded as bytes and parsed here, so a broken file (not UTF-8, not JSON, a header the wire
 /// cannot carry) is a [`MockError::Fixture`] naming the file and the place, not a build failure.
 pub fn embedded_fixtures(platform: &Platform) -> Result<Vec<Fixture>, MockError> {
-    let files: &[(&str, &[u8])] = match platform.name {
-        #[cfg(feature = "bimpeai")]
-        "bimpeai" => crate::bimpeai::fixtures::FIXTURES,
-        _ => &[],
-    };
+    let files = crate::registry::entry(platform).map_or(&[][..], |e| e.fixtures);
     files
         .iter()
         .map(|(file, bytes)| {

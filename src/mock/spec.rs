@@ -68,13 +68,9 @@ pub(crate) struct BodySpec {
     pub required: bool,
 }
 
-/// The request table compiled in for a platform, if any.
+/// The request table compiled in for a platform (or test fragment) of this build, if it is one.
 pub(crate) fn table(platform: &crate::Platform) -> Option<&'static RequestTable> {
-    match platform.name {
-        #[cfg(feature = "bimpeai")]
-        "bimpeai" => Some(&crate::bimpeai::MOCK_REQUESTS),
-        _ => None,
-    }
+    crate::registry::entry(platform).map(|e| e.requests)
 }
 
 /// The request table with its schemas parsed once, for one mock server.
