@@ -7,7 +7,8 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::model::{
-    AuthScheme, EnumDef, Op, ParamType, ResumeParam, Shape, Spec, event_variant, pascal, rust_ident,
+    AuthScheme, EnumDef, Op, ParamType, ResponseKind, ResumeParam, Shape, Spec, event_variant,
+    pascal, rust_ident,
 };
 
 fn ident(name: &str) -> Ident {
@@ -257,7 +258,11 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         let omit = op.omit_headers.iter().map(|h| lit(h));
         // Every field but the identity as (name, value); the entry lists only those that differ
         // from the platform's most common value (`..OPERATION`), which keeps the table short.
+        let request_kind = ident(&pascal(op.request_kind.name()));
+        let response_kind = ident(&pascal(op.response_kind.name()));
         let fields: Vec<(&str, TokenStream)> = vec![
+            ("request", quote!(crate::runtime::operation::RequestKind::#request_kind)),
+            ("response", quote!(crate::runtime::operation::ResponseKind::#response_kind)),
             ("host", quote!(#host)),
             ("auth", quote!(&[#(#alternatives),*])),
             ("envelope", envelope),
@@ -621,9 +626,14 @@ pub fn wrappers(spec: &Spec) -> TokenStream {
         }
         let handle = ident(&pascal(group));
         let doc = format!("The `{group}` operations of {}.", spec.display_name);
+        // A group of hand-written operations only: its methods live in the platform module.
+        let only_hand_written = (op_methods.is_empty() && child_accessors.is_empty()).then(|| {
+            quote!(#[allow(dead_code, reason = "its operations are written by hand in the platform module")])
+        });
         items.push(quote! {
             #[doc = #doc]
             pub struct #handle {
+                #only_hand_written
                 pub(crate) core: ::std::sync::Arc<crate::runtime::config::ClientCore>,
             }
 
@@ -853,19 +863,33 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     });
 
     // The response kind decides what send() resolves to (see runtime/call.rs).
-    let kind = match (&op.result, &op.item_type) {
-        (_, Some(item)) => {
+    let result_type = match &op.result {
+        Shape::Type(t) => ty(t),
+        _ => quote!(()),
+    };
+    let kind = match (op.response_kind, &op.item_type) {
+        (ResponseKind::Paged, Some(item)) => {
             let it = ty(item);
             quote!(crate::kind::Paged<#it, #meta>)
         }
-        (Shape::Empty, None) => quote!(crate::kind::Empty),
-        (Shape::Type(t), None) => {
-            let t = ty(t);
-            quote!(crate::kind::Json<#t>)
-        }
-        (Shape::Stream, None) => {
+        (ResponseKind::Empty, _) => quote!(crate::kind::Empty),
+        (ResponseKind::Json, _) => quote!(crate::kind::Json<#result_type>),
+        (ResponseKind::Optional, _) => quote!(crate::kind::Optional<#result_type>),
+        (ResponseKind::Text, _) => quote!(crate::kind::Text),
+        (ResponseKind::Bytes, _) => quote!(crate::kind::Bytes),
+        (ResponseKind::EventStream, _) => {
             let events = ident(op.stream.as_ref().map_or("", |s| s.enum_name.as_str()));
             quote!(crate::kind::Events<super::#events>)
+        }
+        // The model refuses the kinds not built yet unless hand-written, and hand-written
+        // operations get no builder.
+        (ResponseKind::Paged | ResponseKind::Task | ResponseKind::JsonOrStream, _) => {
+            let message = format!(
+                "agentwire: operation {} of kind {} reached the generator (the spec check refuses it)",
+                op.id,
+                op.response_kind.name()
+            );
+            quote!(compile_error!(#message))
         }
     };
     let _ = spec;

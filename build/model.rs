@@ -25,6 +25,8 @@ pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-stream",
     "x-agentwire-hand-written",
     "x-agentwire-loose",
+    "x-agentwire-optional",
+    "x-agentwire-task",
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -225,6 +227,94 @@ pub enum Shape {
     Type(String),
     /// Server-Sent Events.
     Stream,
+    /// A text body (`text/*`, `application/javascript`, ...), returned as `String`.
+    Text,
+    /// Any other body (`application/octet-stream`, a PDF ...), returned as bytes.
+    Bytes,
+}
+
+/// What an operation's request body is, from its `requestBody` content types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// No body.
+    None,
+    /// `application/json`.
+    Json,
+    /// `multipart/form-data`.
+    Multipart,
+    /// `application/json` or `multipart/form-data`, by what the caller gives.
+    JsonOrMultipart,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+impl RequestKind {
+    /// Its name in messages and in the table (`json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::None => "none",
+            RequestKind::Json => "json",
+            RequestKind::Multipart => "multipart",
+            RequestKind::JsonOrMultipart => "json-or-multipart",
+            RequestKind::Form => "form",
+        }
+    }
+}
+
+/// What an operation answers on success, from its success response, its content types and its
+/// `x-agentwire-*` extensions (see openapi/README.md, "Operation kinds").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// No content: `()`.
+    Empty,
+    /// `application/json`: the result type.
+    Json,
+    /// A text content type: `String`.
+    Text,
+    /// Any other content type: bytes.
+    Bytes,
+    /// JSON, with a documented `404` meaning "none" (`x-agentwire-optional`): `Option<T>`.
+    Optional,
+    /// JSON list (`x-agentwire-pagination`): a page, and a paginator.
+    Paged,
+    /// A task acknowledgement the runtime resolves (`x-agentwire-task`).
+    Task,
+    /// `text/event-stream` (`x-agentwire-stream`): typed events.
+    EventStream,
+    /// JSON or `text/event-stream`, by a request flag (both content types on the success).
+    JsonOrStream,
+}
+
+impl ResponseKind {
+    /// Its name in messages and in the table (`event-stream`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ResponseKind::Empty => "empty",
+            ResponseKind::Json => "json",
+            ResponseKind::Text => "text",
+            ResponseKind::Bytes => "bytes",
+            ResponseKind::Optional => "optional",
+            ResponseKind::Paged => "paged",
+            ResponseKind::Task => "task",
+            ResponseKind::EventStream => "event-stream",
+            ResponseKind::JsonOrStream => "json-or-stream",
+        }
+    }
+
+    /// Whether the generator and the runtime build this kind today.
+    pub fn is_built(self) -> bool {
+        !matches!(self, ResponseKind::Task | ResponseKind::JsonOrStream)
+    }
+}
+
+/// Whether a success content type is read as text.
+fn is_text_type(content_type: &str) -> bool {
+    let ct = content_type.to_ascii_lowercase();
+    (ct.starts_with("text/") && ct != "text/event-stream")
+        || matches!(
+            ct.as_str(),
+            "application/javascript" | "application/xml" | "application/x-ndjson"
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -241,6 +331,10 @@ pub struct Op {
     /// Header parameters: typed builder methods, sent as headers.
     pub headers: Vec<Param>,
     pub body: Option<Body>,
+    /// The request-body kind, from the `requestBody` content types.
+    pub request_kind: RequestKind,
+    /// The response kind, from the success response and the extensions.
+    pub response_kind: ResponseKind,
     pub result: Shape,
     pub success_status: u16,
     /// The envelope of its success body (a name of `Spec::envelopes`), `None`: bare.
@@ -1413,10 +1507,30 @@ fn read_op(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mut body = None;
+    let mut request_kind = RequestKind::None;
     if let Some(rb) = op.get("requestBody") {
         let bp = format!("{p}/requestBody");
         let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
         let content = rb.get("content").and_then(Value::as_object);
+        if let Some(c) = content {
+            let has = |t: &str| c.contains_key(t);
+            request_kind = match c.len() {
+                1 if has("application/json") => RequestKind::Json,
+                1 if has("multipart/form-data") => RequestKind::Multipart,
+                1 if has("application/x-www-form-urlencoded") => RequestKind::Form,
+                2 if has("application/json") && has("multipart/form-data") => {
+                    RequestKind::JsonOrMultipart
+                }
+                _ => {
+                    d.error(
+                        &bp,
+                        opid,
+                        "a request body is application/json, multipart/form-data, both, or application/x-www-form-urlencoded",
+                    );
+                    RequestKind::Json
+                }
+            };
+        }
         match content {
             Some(c) if c.len() == 1 && c.contains_key("application/json") => {
                 let schema = &c["application/json"]["schema"];
@@ -1439,7 +1553,10 @@ fn read_op(
                     d.error(
                         &bp,
                         opid,
-                        "a non-JSON (or multi-type) request body needs `x-agentwire-hand-written: true`",
+                        format!(
+                            "the `{}` request kind is declared, but the generator does not build it yet: mark the operation `x-agentwire-hand-written: true`",
+                            request_kind.name()
+                        ),
                     );
                 }
                 for (ct, media) in c {
@@ -1475,6 +1592,7 @@ fn read_op(
         )
     });
     let mut result = Shape::Empty;
+    let mut json_or_stream = false;
     let mut success_status = 0u16;
     let responses = op
         .get("responses")
@@ -1507,6 +1625,12 @@ fn read_op(
         successes += 1;
         success_status = status.parse().unwrap_or(200);
         let content = resp.get("content").and_then(Value::as_object);
+        if let Some(c) = content
+            && c.contains_key("text/event-stream")
+            && c.contains_key("application/json")
+        {
+            json_or_stream = true;
+        }
         match content {
             None => result = Shape::Empty,
             Some(c) if c.contains_key("text/event-stream") => {
@@ -1539,10 +1663,18 @@ fn read_op(
                     ),
                 }
             }
+            Some(c) if c.len() == 1 => {
+                let content_type = c.keys().next().map(String::as_str).unwrap_or_default();
+                result = if is_text_type(content_type) {
+                    Shape::Text
+                } else {
+                    Shape::Bytes
+                };
+            }
             Some(_) => d.error(
                 &rp,
                 opid,
-                "success content must be application/json or text/event-stream",
+                "success content is one content type (application/json, text/event-stream, a text type or a binary one), or application/json with text/event-stream",
             ),
         }
     }
@@ -1633,6 +1765,55 @@ fn read_op(
         );
     }
 
+    // The response kind: declared by the success response and the extensions.
+    let optional = op
+        .get("x-agentwire-optional")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if optional && !responses.contains_key("404") {
+        d.error(
+            &format!("{p}/x-agentwire-optional"),
+            opid,
+            "`x-agentwire-optional: true` needs a documented `404` response (the answer that means none)",
+        );
+    }
+    let task = op.get("x-agentwire-task").is_some();
+    let response_kind = if json_or_stream {
+        ResponseKind::JsonOrStream
+    } else if task {
+        ResponseKind::Task
+    } else {
+        match &result {
+            Shape::Empty => ResponseKind::Empty,
+            Shape::Stream => ResponseKind::EventStream,
+            Shape::Text => ResponseKind::Text,
+            Shape::Bytes => ResponseKind::Bytes,
+            Shape::Type(_) if pagination.is_some() => ResponseKind::Paged,
+            Shape::Type(_) if optional => ResponseKind::Optional,
+            Shape::Type(_) => ResponseKind::Json,
+        }
+    };
+    if optional && !matches!(response_kind, ResponseKind::Optional) {
+        d.error(
+            &format!("{p}/x-agentwire-optional"),
+            opid,
+            format!(
+                "`x-agentwire-optional` goes on a JSON result, not on the `{}` kind",
+                response_kind.name()
+            ),
+        );
+    }
+    if !response_kind.is_built() && !hand_written {
+        d.error(
+            p,
+            opid,
+            format!(
+                "the `{}` response kind is declared, but the generator does not build it yet: mark the operation `x-agentwire-hand-written: true`",
+                response_kind.name()
+            ),
+        );
+    }
+
     Some(Op {
         id,
         method: method.to_uppercase(),
@@ -1645,6 +1826,8 @@ fn read_op(
         query,
         headers,
         body,
+        request_kind,
+        response_kind,
         result,
         success_status,
         envelope,

@@ -58,14 +58,14 @@ pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
     Auth, Credential, Envelope, ErrorFormat, EventType, Host, Method, NonJson, Operation, PageKind,
-    PageStyle, Platform, StreamResume, StreamSpec,
+    PageStyle, Platform, RequestKind, ResponseKind, StreamResume, StreamSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 
 /// Response kinds: the `K` of a request builder [`Call<K, P>`], saying what its `send()`
 /// resolves to. Every operation of every spec has one (see `openapi/README.md`).
 pub mod kind {
-    pub use crate::runtime::call::{Empty, Json, Paged};
+    pub use crate::runtime::call::{Bytes, Empty, Json, Optional, Paged, Text};
     pub use crate::runtime::stream::Events;
 }
 

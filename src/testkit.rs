@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::mock::Fixture;
 use crate::registry::{self, Entry};
-use crate::runtime::call::{Call, Empty, Json, Paged, Params};
+use crate::runtime::call::{Bytes, Call, Empty, Json, Optional, Paged, Params, Text};
 use crate::runtime::config::{BoxFuture, ClientBuilder, ClientCore};
 use crate::runtime::operation::{Operation, Platform, match_template};
 
@@ -277,6 +277,58 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, String> {
 }
 
 impl<T, P> Finish for Call<Json<T>, P>
+where
+    T: DeserializeOwned + Serialize + Send + 'static,
+    P: Params,
+{
+    fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
+        let sent = self.send_with_response();
+        Box::pin(async move {
+            Ok(match sent.await {
+                Ok(r) => Called::Single {
+                    status: r.status().as_u16(),
+                    request_id: r.request_id().map(str::to_owned),
+                    data: to_json(r.value())?,
+                },
+                Err(e) => Called::Failed(e),
+            })
+        })
+    }
+}
+
+impl<P: Params> Finish for Call<Text, P> {
+    fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
+        let sent = self.send_with_response();
+        Box::pin(async move {
+            Ok(match sent.await {
+                Ok(r) => Called::Single {
+                    status: r.status().as_u16(),
+                    request_id: r.request_id().map(str::to_owned),
+                    data: Value::String(r.into_inner()),
+                },
+                Err(e) => Called::Failed(e),
+            })
+        })
+    }
+}
+
+impl<P: Params> Finish for Call<Bytes, P> {
+    fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
+        let sent = self.send_with_response();
+        Box::pin(async move {
+            Ok(match sent.await {
+                Ok(r) => Called::Single {
+                    status: r.status().as_u16(),
+                    request_id: r.request_id().map(str::to_owned),
+                    data: Value::String(String::from_utf8_lossy(r.value()).into_owned()),
+                },
+                Err(e) => Called::Failed(e),
+            })
+        })
+    }
+}
+
+impl<T, P> Finish for Call<Optional<T>, P>
 where
     T: DeserializeOwned + Serialize + Send + 'static,
     P: Params,

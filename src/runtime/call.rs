@@ -29,7 +29,10 @@ use super::options::{CallOptions, RequestOptions};
 use super::paginate::{Page, Paginator, decode_page};
 use super::request::Request;
 pub(crate) use super::request::path_segment;
-use super::response::{Response, check_declared, decode, decode_empty, is_empty_body};
+use super::response::{
+    Response, check_content, check_declared, decode, decode_empty, decode_text, from_parts,
+    is_empty_body, wrap,
+};
 use super::send::send;
 
 /// The request builder of one operation: `P` are its parameters, `K` its response kind. Get one
@@ -136,6 +139,46 @@ impl<T, M> Default for Paged<T, M> {
     }
 }
 
+/// Response kind: a text answer (`text/html`, `application/javascript`, ...). `send()` resolves
+/// to the `String`; `send_with_response()` adds the headers (the content type among them).
+#[derive(Default)]
+pub struct Text;
+
+/// Response kind: an answer of any content type, kept as bytes (a file, an export). `send()`
+/// resolves to the bytes; `send_with_response()` adds the headers (the content type among
+/// them).
+#[derive(Default)]
+pub struct Bytes;
+
+/// Response kind: a JSON result of type `T`, where the platform documents `404` as "there is
+/// none". `send()` resolves to `Some(T)`, or `None` on that `404`.
+pub struct Optional<T>(PhantomData<fn() -> T>);
+
+impl<T> Default for Optional<T> {
+    fn default() -> Self {
+        Optional(PhantomData)
+    }
+}
+
+fn finish_text(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: super::send::Raw,
+) -> Result<Response<String>> {
+    check_content(core, op, &raw, true)?;
+    decode_text(core, op, raw)
+}
+
+fn finish_bytes(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: super::send::Raw,
+) -> Result<Response<bytes::Bytes>> {
+    check_content(core, op, &raw, false)?;
+    let body = raw.body.clone();
+    Ok(wrap(body, raw))
+}
+
 fn finish_json<T: DeserializeOwned>(
     core: &ClientCore,
     op: &'static Operation,
@@ -239,6 +282,90 @@ where
 {
     type Output = Result<Page<T, M>>;
     type IntoFuture = BoxFuture<'static, Result<Page<T, M>>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<P: Params> Call<Text, P> {
+    /// Sends the request; resolves to the text. Awaiting the builder does the same.
+    pub fn send(self) -> impl Future<Output = Result<String>> + Send + 'static {
+        let call = self.send_with_response();
+        async move { call.await.map(Response::into_inner) }
+    }
+
+    /// Sends the request; resolves to the text with its status, headers and request id.
+    pub fn send_with_response(
+        self,
+    ) -> impl Future<Output = Result<Response<String>>> + Send + 'static {
+        self.run(finish_text)
+    }
+}
+
+impl<P: Params> Call<Bytes, P> {
+    /// Sends the request; resolves to the bytes. Awaiting the builder does the same.
+    pub fn send(self) -> impl Future<Output = Result<bytes::Bytes>> + Send + 'static {
+        let call = self.send_with_response();
+        async move { call.await.map(Response::into_inner) }
+    }
+
+    /// Sends the request; resolves to the bytes with their status, headers (the content type)
+    /// and request id.
+    pub fn send_with_response(
+        self,
+    ) -> impl Future<Output = Result<Response<bytes::Bytes>>> + Send + 'static {
+        self.run(finish_bytes)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static, P: Params> Call<Optional<T>, P> {
+    /// Sends the request; resolves to `Some(result)`, or `None` when the platform answers the
+    /// documented `404`. Every other failure is an error, as for any call.
+    pub fn send(self) -> impl Future<Output = Result<Option<T>>> + Send + 'static {
+        let call = self.send_with_response();
+        async move { call.await.map(Response::into_inner) }
+    }
+
+    /// Sends the request; resolves to the optional result with its status, headers and request
+    /// id (those of the `404` when there is none).
+    pub fn send_with_response(
+        self,
+    ) -> impl Future<Output = Result<Response<Option<T>>>> + Send + 'static {
+        let call = self.run(finish_json::<T>);
+        async move {
+            match call.await {
+                Ok(response) => Ok(response.map(Some)),
+                Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => Ok(from_parts(
+                    None,
+                    reqwest::StatusCode::NOT_FOUND,
+                    e.headers().cloned().unwrap_or_default(),
+                    e.request_id().map(str::to_owned),
+                )),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+impl<P: Params> IntoFuture for Call<Text, P> {
+    type Output = Result<String>;
+    type IntoFuture = BoxFuture<'static, Result<String>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<P: Params> IntoFuture for Call<Bytes, P> {
+    type Output = Result<bytes::Bytes>;
+    type IntoFuture = BoxFuture<'static, Result<bytes::Bytes>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static, P: Params> IntoFuture for Call<Optional<T>, P> {
+    type Output = Result<Option<T>>;
+    type IntoFuture = BoxFuture<'static, Result<Option<T>>>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }

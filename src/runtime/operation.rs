@@ -125,6 +125,47 @@ impl ErrorFormat {
     };
 }
 
+/// What an operation's request body is (declared by its `requestBody` content types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// No body.
+    None,
+    /// `application/json`.
+    Json,
+    /// `multipart/form-data`.
+    Multipart,
+    /// `application/json` or `multipart/form-data`, by what the caller gives.
+    JsonOrMultipart,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+/// What an operation answers on success (declared by its success response and its
+/// `x-agentwire-*` extensions); it decides what the builder's `send()` resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResponseKind {
+    /// No content: `()`.
+    Empty,
+    /// JSON: the result type.
+    Json,
+    /// A text content type: `String`.
+    Text,
+    /// Any other content type: bytes.
+    Bytes,
+    /// JSON, a documented `404` meaning none: `Option<T>`.
+    Optional,
+    /// A JSON list: a `Page`, and a `Paginator`.
+    Paged,
+    /// A task acknowledgement the runtime resolves.
+    Task,
+    /// Server-Sent Events: typed events.
+    EventStream,
+    /// JSON or Server-Sent Events, by a request flag.
+    JsonOrStream,
+}
+
 /// An HTTP method of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -319,6 +360,10 @@ pub struct Operation {
     pub method: Method,
     /// Its path template, relative to the host's base URL (`/agents/{agent_id}`).
     pub path: &'static str,
+    /// Its request-body kind.
+    pub request: RequestKind,
+    /// Its response kind.
+    pub response: ResponseKind,
     /// Index into [`Platform::hosts`].
     pub host: usize,
     /// Alternatives in order of preference; each lists every scheme it sends. Empty: public.

@@ -480,6 +480,90 @@ fn is_json_type(content_type: &str) -> bool {
     essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
 }
 
+/// An answer with no body to decode (an optional result's documented `404`), from the parts
+/// of the error it arrived as.
+pub(crate) fn from_parts<T>(
+    value: T,
+    status: StatusCode,
+    headers: HeaderMap,
+    request_id: Option<String>,
+) -> Response<T> {
+    Response {
+        value,
+        status,
+        headers,
+        request_id,
+    }
+}
+
+/// Checks a text or bytes answer: the declared success status and, for text, a text content
+/// type (or none). The body is kept whole.
+pub(crate) fn check_content(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: &Raw,
+    text: bool,
+) -> Result<()> {
+    let content_type = raw
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+    let texty = content_type.as_deref().is_none_or(|ct| {
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        essence.starts_with("text/")
+            || essence.ends_with("javascript")
+            || essence.ends_with("json")
+            || essence.ends_with("xml")
+    });
+    if raw.status.as_u16() != op.success_status {
+        return Err(decode_error(
+            core,
+            op,
+            raw,
+            format!(
+                "the answer is HTTP {}, but {} declares {}; it is not read as the result",
+                raw.status.as_u16(),
+                op.id,
+                op.success_status
+            ),
+        ));
+    }
+    if text && !texty {
+        return Err(decode_error(
+            core,
+            op,
+            raw,
+            format!(
+                "the answer is `{}`, not the text {} declares",
+                content_type.unwrap_or_default(),
+                op.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A text answer as a `String` (one leading byte-order mark dropped); bytes that are not UTF-8
+/// are a `Decode` error, the body kept.
+pub(crate) fn decode_text(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: Raw,
+) -> Result<Response<String>> {
+    match std::str::from_utf8(strip_bom(&raw.body)) {
+        Ok(text) => {
+            let text = text.to_owned();
+            Ok(wrap(text, raw))
+        }
+        Err(e) => Err(decode_error(
+            core,
+            op,
+            &raw,
+            format!("the text answer is not UTF-8 (at byte {})", e.valid_up_to()),
+        )),
+    }
+}
+
 pub(crate) fn wrap<T>(value: T, raw: Raw) -> Response<T> {
     Response {
         value,

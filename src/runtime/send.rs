@@ -32,7 +32,7 @@ use tracing::Instrument;
 
 use super::config::{ClientCore, MAX_REDIRECTS};
 use super::error::{Error, ErrorKind, Result, human};
-use super::operation::{Auth, ErrorFormat, Operation};
+use super::operation::{Auth, ErrorFormat, Operation, ResponseKind};
 use super::request::{Body, Request};
 use super::retry::{Decision, Failure, Policy};
 
@@ -560,9 +560,11 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
     headers.insert(USER_AGENT, config.user_agent.clone());
     headers.insert(
         ACCEPT,
-        HeaderValue::from_static(match mode {
-            Mode::Buffered => "application/json",
-            Mode::Stream => "text/event-stream",
+        HeaderValue::from_static(match (mode, op.response) {
+            (Mode::Stream, _) => "text/event-stream",
+            // Text and bytes: whatever the operation sends (a script, a page, a file).
+            (Mode::Buffered, ResponseKind::Text | ResponseKind::Bytes) => "*/*",
+            (Mode::Buffered, _) => "application/json",
         }),
     );
     match &req.body {
