@@ -82,7 +82,7 @@ pub mod __private {
 pub mod prelude {
     pub use crate::runtime::options::RequestOptions;
 }
-pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageInfo, Paginator};
+pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageContext, PageInfo, Paginator};
 pub use runtime::response::Response;
 pub use runtime::stream::{DEFAULT_RECONNECT_BUDGET, EventStream};
 

@@ -367,7 +367,7 @@ impl<P: Params> Finish for Call<Empty, P> {
 impl<T, M, P> Finish for Call<Paged<T, M>, P>
 where
     T: DeserializeOwned + Serialize + Send + 'static,
-    M: DeserializeOwned + Serialize + Send + 'static,
+    M: DeserializeOwned + Serialize + Send + Sync + 'static,
     P: Params,
 {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {

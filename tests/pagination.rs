@@ -332,3 +332,40 @@ async fn a_finished_stream_can_be_polled_again() {
     while pages.next().await.is_some() {}
     assert!(pages.next().await.is_none());
 }
+
+#[tokio::test]
+async fn each_item_can_reach_its_page_metadata_and_request_id() {
+    use futures_util::TryStreamExt;
+    let s = setup().await;
+    let mut items = s
+        .client
+        .agents()
+        .list()
+        .page(1)
+        .limit(2)
+        .paginate()
+        .items_with_context();
+    let mut seen = Vec::new();
+    // Unpin: no `pin!` needed.
+    while let Some((agent, page)) = items.try_next().await.expect("items") {
+        seen.push((
+            agent.id,
+            page.info().page,
+            page.request_id().map(str::to_owned),
+            page.meta().map(|m| m.total_count),
+        ));
+    }
+    assert_eq!(seen.len(), 5);
+    assert_eq!(
+        seen[0],
+        (
+            "a_1".into(),
+            Some(1),
+            Some("req_agents_list_1".into()),
+            Some(5)
+        )
+    );
+    assert_eq!(seen[2].1, Some(2), "a_3 is on page 2");
+    assert_ne!(seen[2].2, seen[0].2, "each page its own request id");
+    assert_eq!(seen[4].1, Some(3));
+}

@@ -241,7 +241,7 @@ impl<P: Params> Call<Empty, P> {
 impl<T, M, P> Call<Paged<T, M>, P>
 where
     T: DeserializeOwned + Send + 'static,
-    M: DeserializeOwned + Send + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
     P: Params,
 {
     /// Sends the request; resolves to one page (its items, metadata and request id). Awaiting
@@ -277,7 +277,7 @@ impl<P: Params> IntoFuture for Call<Empty, P> {
 impl<T, M, P> IntoFuture for Call<Paged<T, M>, P>
 where
     T: DeserializeOwned + Send + 'static,
-    M: DeserializeOwned + Send + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
     P: Params,
 {
     type Output = Result<Page<T, M>>;

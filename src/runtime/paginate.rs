@@ -71,15 +71,58 @@ pub struct PageInfo {
     pub next_cursor: Option<String>,
 }
 
-/// One page of a list: its items, the platform's typed metadata `M`, and the request id.
-#[derive(Clone)]
+/// One page of a list: its items, and what they share ([`PageContext`]: the platform's typed
+/// metadata `M`, the paginator's reading of it, the status, headers and request id).
 pub struct Page<T, M = Value> {
     items: Vec<T>,
+    context: Arc<PageContext<M>>,
+}
+
+/// What every item of one page shares: the page's metadata, status, headers and request id.
+/// [`Paginator::items_with_context`] hands it out beside each item (one `Arc` per page).
+#[derive(Debug)]
+pub struct PageContext<M = Value> {
     meta: Option<M>,
     info: PageInfo,
     status: StatusCode,
     headers: HeaderMap,
     request_id: Option<String>,
+}
+
+impl<M> PageContext<M> {
+    /// The platform's page metadata as sent (`None` when the answer had none: a single page).
+    pub fn meta(&self) -> Option<&M> {
+        self.meta.as_ref()
+    }
+
+    /// The metadata the paginator reads, whatever the platform calls it.
+    pub fn info(&self) -> &PageInfo {
+        &self.info
+    }
+
+    /// The platform's request id for the page.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The HTTP status of the page.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers of the page.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl<T: Clone, M> Clone for Page<T, M> {
+    fn clone(&self) -> Self {
+        Page {
+            items: self.items.clone(),
+            context: self.context.clone(),
+        }
+    }
 }
 
 impl<T, M> Page<T, M> {
@@ -93,26 +136,40 @@ impl<T, M> Page<T, M> {
         self.items
     }
 
+    /// What the items of this page share (metadata, request id), cheap to clone.
+    pub fn context(&self) -> &Arc<PageContext<M>> {
+        &self.context
+    }
+
+    /// The items, each with the page's shared context.
+    pub fn into_items_with_context(self) -> impl Iterator<Item = (T, Arc<PageContext<M>>)> {
+        let context = self.context;
+        self.items
+            .into_iter()
+            .map(move |item| (item, context.clone()))
+    }
+
     /// The platform's page metadata as sent (`None` when the answer had none: a single page).
     pub fn meta(&self) -> Option<&M> {
-        self.meta.as_ref()
+        self.context.meta()
     }
 
     /// The metadata the paginator reads, whatever the platform calls it.
     pub fn info(&self) -> &PageInfo {
-        &self.info
+        self.context.info()
     }
 
     /// Whether the platform says a next page exists: its has-next flag when it sends one, else
     /// a next cursor, else the page count (page lists) or the total (offset lists).
     pub fn has_next(&self) -> bool {
-        if let Some(flag) = self.info.has_next {
+        let info = self.info();
+        if let Some(flag) = info.has_next {
             return flag;
         }
-        if self.info.next_cursor.is_some() {
+        if info.next_cursor.is_some() {
             return true;
         }
-        match (self.info.page, self.info.page_count) {
+        match (info.page, info.page_count) {
             (Some(page), Some(count)) => page < count,
             _ => false,
         }
@@ -120,17 +177,17 @@ impl<T, M> Page<T, M> {
 
     /// The platform's request id for this page.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.context.request_id()
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.context.status()
     }
 
     /// The response headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.context.headers()
     }
 }
 
@@ -156,8 +213,8 @@ impl<T: fmt::Debug, M: fmt::Debug> fmt::Debug for Page<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Page")
             .field("items", &self.items)
-            .field("meta", &self.meta)
-            .field("request_id", &self.request_id)
+            .field("meta", &self.context.meta)
+            .field("request_id", &self.context.request_id)
             .finish_non_exhaustive()
     }
 }
@@ -190,11 +247,13 @@ pub(crate) fn decode_page<T: DeserializeOwned, M: DeserializeOwned>(
     };
     Ok(Page {
         items,
-        meta,
-        info,
-        status: raw.status,
-        headers: raw.headers,
-        request_id: raw.request_id,
+        context: Arc::new(PageContext {
+            meta,
+            info,
+            status: raw.status,
+            headers: raw.headers,
+            request_id: raw.request_id,
+        }),
     })
 }
 
@@ -301,7 +360,7 @@ impl<T, M> fmt::Debug for Paginator<T, M> {
 impl<T, M> Paginator<T, M>
 where
     T: DeserializeOwned + Send + 'static,
-    M: DeserializeOwned + Send + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
 {
     pub(crate) fn new(
         core: Arc<ClientCore>,
@@ -365,13 +424,13 @@ where
         let stuck = |what: String| {
             Error::new(ErrorKind::Decode, what)
                 .not_retryable()
-                .with_request_id(page.request_id.clone())
+                .with_request_id(page.request_id().map(str::to_owned))
                 .for_op(self.core.platform, op)
         };
         let sent = req.query_value(style.page_param);
         let received = page.items.len();
         let Some((position, next_value)) =
-            next_position(style, &page.info, sent, received).map_err(|e| stuck(e.into()))?
+            next_position(style, page.info(), sent, received).map_err(|e| stuck(e.into()))?
         else {
             return Ok(None);
         };
@@ -413,6 +472,29 @@ where
             }
         });
         Box::pin(futures_util::StreamExt::fuse(pages))
+    }
+
+    /// The items of every page as one stream, each with its page's shared context (metadata,
+    /// request id); pages are fetched as the items run out.
+    pub fn items_with_context(
+        self,
+    ) -> impl Stream<Item = Result<(T, Arc<PageContext<M>>)>> + Send + Unpin + 'static {
+        let state = (Some(self), VecDeque::new());
+        let items = futures_util::stream::unfold(state, |(mut paginator, mut buffer)| async move {
+            loop {
+                if let Some(item) = buffer.pop_front() {
+                    return Some((Ok(item), (paginator, buffer)));
+                }
+                let p = paginator.as_mut()?;
+                match p.next_page().await {
+                    Ok(Some(page)) => buffer.extend(page.into_items_with_context()),
+                    Ok(None) => return None,
+                    Err(e) => return Some((Err(e), (None, buffer))),
+                }
+            }
+        });
+        // Boxed so that the stream is `Unpin` (see `pages`).
+        Box::pin(futures_util::StreamExt::fuse(items))
     }
 
     /// The items of every page as one stream; pages are fetched as the items run out.
