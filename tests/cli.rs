@@ -257,7 +257,7 @@ fn spec_lint_refuses_a_parameter_named_like_a_request_builder_method() {
 fn an_unknown_platform_is_a_usage_error() {
     let o = run(&["contract", "check", "--platform", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown platform"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no platform \"nope\" in this build"));
 }
 
 #[test]
@@ -626,4 +626,22 @@ async fn record_replays_reads_against_a_stand_in_and_never_writes_secrets() {
         "a secret reached stderr"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn root_is_accepted_before_or_after_the_subcommand() {
+    let root = repo().to_string_lossy().into_owned();
+    let outside = std::env::temp_dir();
+    for args in [
+        vec!["--root", root.as_str(), "spec", "lint"],
+        vec!["spec", "lint", "--root", root.as_str()],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_agentwire"))
+            .args(&args)
+            .current_dir(&outside)
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stdout(&o));
+        assert!(stdout(&o).contains("spec lint: 0 problems"), "{args:?}");
+    }
 }

@@ -42,6 +42,8 @@ use serde_json::{Map, Value, json};
     about = "Spec and contract tools for agentwire"
 )]
 struct Cli {
+    #[command(flatten)]
+    root: Root,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,8 +84,6 @@ enum ContractCommand {
         /// Only this platform.
         #[arg(long)]
         platform: Option<String>,
-        #[command(flatten)]
-        root: Root,
     },
     /// Replay the fixtures' requests against a live API and record its answers beside them.
     Record(RecordArgs),
@@ -92,17 +92,14 @@ enum ContractCommand {
 #[derive(Subcommand)]
 enum SpecCommand {
     /// Report every convention problem with its file and line.
-    Lint {
-        #[command(flatten)]
-        root: Root,
-    },
+    Lint,
 }
 
 #[derive(Args)]
 struct Root {
     /// The repository root (holding openapi/ and fixtures/); by default the first directory
-    /// holding both, from the current directory up.
-    #[arg(long)]
+    /// holding both, from the current directory up. Accepted before or after the subcommand.
+    #[arg(long, global = true)]
     root: Option<PathBuf>,
 }
 
@@ -137,8 +134,6 @@ struct RecordArgs {
     /// Replay writes too (POST/PUT/PATCH/DELETE); by default only GETs are sent.
     #[arg(long)]
     allow_writes: bool,
-    #[command(flatten)]
-    root: Root,
     /// Where to write the recorded fixtures (default: beside the originals).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -156,21 +151,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let root = cli.root;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Contract {
-                command: ContractCommand::Check { platform, root },
+                command: ContractCommand::Check { platform },
             } => check(platform.as_deref(), &root.resolve()?),
             Command::Contract {
                 command: ContractCommand::Record(args),
-            } => record(args).await,
+            } => record(args, &root).await,
             Command::Mock {
                 platform,
                 port,
                 strict,
             } => serve(platform.as_deref(), port, strict).await,
             Command::Spec {
-                command: SpecCommand::Lint { root },
+                command: SpecCommand::Lint,
             } => lint(&root.resolve()?),
         }
     });
@@ -193,7 +189,12 @@ fn selected(platform: Option<&str>) -> Result<Vec<&'static str>, String> {
             .iter()
             .find(|name| name.eq_ignore_ascii_case(p))
             .map(|name| vec![*name])
-            .ok_or_else(|| format!("unknown platform {p:?}; this build has {all:?}")),
+            .ok_or_else(|| {
+                format!(
+                    "no platform {p:?} in this build of agentwire (it has: {}); a platform is compiled in by its cargo feature",
+                    all.join(", ")
+                )
+            }),
     }
 }
 
@@ -280,6 +281,9 @@ fn describe(name: &str, server: &MockServer) {
         server.base_url()
     );
     say!("  index (JSON): {}", server.index_url());
+    say!(
+        "  operations and their fixtures (* the default answer to a valid request no other fixture matches):"
+    );
     let operations = index["operations"].as_array().cloned().unwrap_or_default();
     let width = operations
         .iter()
@@ -327,13 +331,13 @@ fn credentials(table: &'static agentwire::Platform) -> Vec<(&'static str, String
         .collect()
 }
 
-async fn record(args: RecordArgs) -> Result<bool, String> {
+async fn record(args: RecordArgs, root: &Root) -> Result<bool, String> {
     let platform = selected(Some(&args.platform))?
         .into_iter()
         .next()
         .ok_or_else(|| format!("unknown platform {:?}", args.platform))?;
     let table = platform_table(platform)?;
-    let root = args.root.resolve()?;
+    let root = root.resolve()?;
     let root = root.as_path();
     let contract = Contract::from_dir(root, platform)?;
     let fixtures = contract::read_fixtures(root, platform)?;
