@@ -276,54 +276,47 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, String> {
     serde_json::to_value(value).map_err(|e| format!("the result does not serialize: {e}"))
 }
 
+/// What the caller of a single-result call got: the result as JSON (by `data`), or the error.
+fn single<T: Send + 'static>(
+    sent: impl std::future::Future<Output = crate::Result<crate::Response<T>>> + Send + 'static,
+    data: fn(crate::Response<T>) -> Result<Value, String>,
+) -> BoxFuture<'static, Result<Called, String>> {
+    Box::pin(async move {
+        Ok(match sent.await {
+            Ok(r) => Called::Single {
+                status: r.status().as_u16(),
+                request_id: r.request_id().map(str::to_owned),
+                data: data(r)?,
+            },
+            Err(e) => Called::Failed(e),
+        })
+    })
+}
+
 impl<T, P> Finish for Call<Json<T>, P>
 where
     T: DeserializeOwned + Serialize + Send + 'static,
     P: Params,
 {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
-        let sent = self.send_with_response();
-        Box::pin(async move {
-            Ok(match sent.await {
-                Ok(r) => Called::Single {
-                    status: r.status().as_u16(),
-                    request_id: r.request_id().map(str::to_owned),
-                    data: to_json(r.value())?,
-                },
-                Err(e) => Called::Failed(e),
-            })
-        })
+        single(self.send_with_response(), |r| to_json(r.value()))
     }
 }
 
 impl<P: Params> Finish for Call<Text, P> {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
-        let sent = self.send_with_response();
-        Box::pin(async move {
-            Ok(match sent.await {
-                Ok(r) => Called::Single {
-                    status: r.status().as_u16(),
-                    request_id: r.request_id().map(str::to_owned),
-                    data: Value::String(r.into_inner()),
-                },
-                Err(e) => Called::Failed(e),
-            })
+        single(self.send_with_response(), |r| {
+            Ok(Value::String(r.into_inner()))
         })
     }
 }
 
 impl<P: Params> Finish for Call<Bytes, P> {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
-        let sent = self.send_with_response();
-        Box::pin(async move {
-            Ok(match sent.await {
-                Ok(r) => Called::Single {
-                    status: r.status().as_u16(),
-                    request_id: r.request_id().map(str::to_owned),
-                    data: Value::String(String::from_utf8_lossy(r.value()).into_owned()),
-                },
-                Err(e) => Called::Failed(e),
-            })
+        single(self.send_with_response(), |r| {
+            Ok(Value::String(
+                String::from_utf8_lossy(r.value()).into_owned(),
+            ))
         })
     }
 }
@@ -334,33 +327,13 @@ where
     P: Params,
 {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
-        let sent = self.send_with_response();
-        Box::pin(async move {
-            Ok(match sent.await {
-                Ok(r) => Called::Single {
-                    status: r.status().as_u16(),
-                    request_id: r.request_id().map(str::to_owned),
-                    data: to_json(r.value())?,
-                },
-                Err(e) => Called::Failed(e),
-            })
-        })
+        single(self.send_with_response(), |r| to_json(r.value()))
     }
 }
 
 impl<P: Params> Finish for Call<Empty, P> {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
-        let sent = self.send_with_response();
-        Box::pin(async move {
-            Ok(match sent.await {
-                Ok(r) => Called::Single {
-                    status: r.status().as_u16(),
-                    request_id: r.request_id().map(str::to_owned),
-                    data: Value::Null,
-                },
-                Err(e) => Called::Failed(e),
-            })
-        })
+        single(self.send_with_response(), |_| Ok(Value::Null))
     }
 }
 

@@ -4,6 +4,8 @@
 
 #![cfg(feature = "bimpeai")]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -110,19 +112,8 @@ async fn serve(args: &[&str]) -> Served {
     served
 }
 
-/// A plain HTTP client (agentwire installs no process-wide crypto provider, so a plain client
-/// brings its own).
 fn http() -> reqwest::Client {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("tls versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("http client")
+    common::plain_http()
 }
 
 fn stdout(o: &Output) -> String {

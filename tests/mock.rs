@@ -6,6 +6,8 @@
 
 #![cfg(feature = "bimpeai")]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,19 +38,8 @@ fn client(mock: &MockServer) -> Client {
         .expect("the client builds")
 }
 
-/// A plain HTTP client, as another language would use (agentwire installs no process-wide
-/// crypto provider, so it brings its own).
 fn http() -> reqwest::Client {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("tls versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("http client")
+    common::plain_http()
 }
 
 /// Status, `x-agentwire-mock` header and JSON body of a plain request.
