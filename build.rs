@@ -71,15 +71,15 @@ fn is_module_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// The reserved names (build/names.rs), from src/runtime/call.rs and src/runtime/options.rs.
+/// The reserved names (build/names.rs), from the runtime's request-builder sources.
 fn reserved_names(manifest: &Path) -> Result<model::Reserved, String> {
-    let read = |rel: &str| {
-        fs::read_to_string(manifest.join(rel)).map_err(|e| format!("{rel}: cannot read: {e}"))
-    };
-    names::reserved(
-        &read("src/runtime/call.rs")?,
-        &read("src/runtime/options.rs")?,
-    )
+    let mut sources = Vec::new();
+    for rel in names::SOURCES {
+        let text = fs::read_to_string(manifest.join(rel))
+            .map_err(|e| format!("{rel}: cannot read: {e}"))?;
+        sources.push((*rel, text));
+    }
+    names::reserved(&sources)
 }
 
 /// One entry of the generated registry (`$OUT_DIR/registry.rs`, see src/registry.rs).
@@ -114,8 +114,9 @@ fn main() -> ExitCode {
     };
     // The method names spec names may not become, from the request builder's sources and the
     // generator's own output (build/names.rs); embedded for the contract tooling and the tests.
-    println!("cargo:rerun-if-changed=src/runtime/call.rs");
-    println!("cargo:rerun-if-changed=src/runtime/options.rs");
+    for source in names::SOURCES {
+        println!("cargo:rerun-if-changed={source}");
+    }
     let reserved = reserved_names(&manifest).unwrap_or_else(|e| {
         report(vec![e]);
         model::Reserved::default()

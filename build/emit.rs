@@ -177,6 +177,41 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         });
     }
 
+    let task_items = spec.task_profiles.iter().map(|(tname, t)| {
+        let id = profile_ident("TASK", tname);
+        let (codes, states, state, idm, urls, status_op) = (
+            &t.ack_status_codes,
+            list(&t.ack_states),
+            lit(&t.state_member),
+            lit(&t.id_member),
+            list(&t.url_members),
+            lit(&t.status_operation),
+        );
+        let (success, failure, results, error) = (
+            list(&t.success),
+            list(&t.failure),
+            list(&t.result_members),
+            lit(&t.error_member),
+        );
+        let (interval, growth, cap, max_wait) = (t.interval_ms, t.growth, t.cap_ms, t.max_wait_ms);
+        let (hints, times, containers, strip) = (
+            list(&t.hint_members),
+            list(&t.hint_time_members),
+            list(&t.hint_containers),
+            list(&t.strip_prefixes),
+        );
+        quote! {
+            static #id: crate::runtime::operation::TaskSpec = crate::runtime::operation::TaskSpec {
+                ack_status_codes: &[#(#codes),*], ack_states: #states, state_member: #state,
+                id_member: #idm, url_members: #urls, status_operation: #status_op,
+                success: #success, failure: #failure, result_members: #results,
+                error_member: #error, interval_ms: #interval, growth: #growth, cap_ms: #cap,
+                max_wait_ms: #max_wait, hint_members: #hints, hint_time_members: #times,
+                hint_containers: #containers, strip_prefixes: #strip,
+            };
+        }
+    });
+
     let mut stream_items = Vec::new();
     let ops = spec.ops.iter().enumerate().map(|(i, op)| {
         let id = lit(&op.id);
@@ -254,6 +289,13 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             }
             None => quote!(None),
         };
+        let task = match &op.task {
+            Some(t) => {
+                let id = profile_ident("TASK", t);
+                quote!(Some(&#id))
+            }
+            None => quote!(None),
+        };
         let retry_safe = op.retry_safe;
         let omit = op.omit_headers.iter().map(|h| lit(h));
         // Every field but the identity as (name, value); the entry lists only those that differ
@@ -270,6 +312,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             ("pagination", pagination),
             ("items", items),
             ("stream", stream),
+            ("task", task),
             ("retry_safe", quote!(#retry_safe)),
             ("omit_headers", quote!(&[#(#omit),*])),
         ];
@@ -326,6 +369,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         #(#envelope_items)*
         #(#error_items)*
         #(#style_items)*
+        #(#task_items)*
         #(#stream_items)*
 
         /// The fields most operations share; each entry of the table names only what differs.
@@ -514,6 +558,29 @@ pub fn client(spec: &Spec) -> TokenStream {
             }
         }
     });
+    // `task(id)` picks a task up again by its id: one per task profile (`task_<profile>` when
+    // the platform has several).
+    let task_fns = spec.task_profiles.iter().map(|(tname, t)| {
+        let method = if spec.task_profiles.len() == 1 {
+            ident("task")
+        } else {
+            format_ident!("task_{}", rust_ident(tname))
+        };
+        let profile = profile_ident("TASK", tname);
+        let doc = format!(
+            "A handle on a task of {} by its id (from an acknowledgement, kept across restarts, say): `until_done()` waits for its result, polling `{}`. `T` is what the result decodes as (`serde_json::Value` for any). Fails with `InvalidInput` for an id that cannot be a path segment (empty, `.`, `..`).",
+            spec.display_name, t.status_operation
+        );
+        quote! {
+            #[doc = #doc]
+            pub fn #method<T: ::serde::de::DeserializeOwned + Send + 'static>(
+                &self,
+                task_id: impl Into<String>,
+            ) -> crate::Result<crate::TaskHandle<T>> {
+                crate::runtime::call::task_handle(self.core.clone(), &#profile, task_id.into())
+            }
+        }
+    });
     quote! {
         #[doc = #doc]
         #[derive(Clone)]
@@ -558,6 +625,8 @@ pub fn client(spec: &Spec) -> TokenStream {
             pub fn platform(&self) -> &'static crate::runtime::operation::Platform {
                 &PLATFORM
             }
+
+            #(#task_fns)*
         }
     }
 }
@@ -883,7 +952,8 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         }
         // The model refuses the kinds not built yet unless hand-written, and hand-written
         // operations get no builder.
-        (ResponseKind::Paged | ResponseKind::Task | ResponseKind::JsonOrStream, _) => {
+        (ResponseKind::Task, _) => quote!(crate::kind::Task<#result_type>),
+        (ResponseKind::Paged | ResponseKind::JsonOrStream, _) => {
             let message = format!(
                 "agentwire: operation {} of kind {} reached the generator (the spec check refuses it)",
                 op.id,

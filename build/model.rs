@@ -27,6 +27,7 @@ pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-loose",
     "x-agentwire-optional",
     "x-agentwire-task",
+    "x-agentwire-tasks",
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -75,6 +76,10 @@ pub struct Taken {
 pub struct Reserved {
     /// Methods every request builder (`Call`) has: a parameter may not become one.
     pub builder: Vec<Taken>,
+    /// Methods the request builders of one response kind have (`open` on an event stream's,
+    /// `accepted` on a task's), by kind name: a parameter of such an operation may not become
+    /// one.
+    pub kinds: BTreeMap<String, Vec<Taken>>,
     /// Methods the platform `Client` has: a top-level group may not become one.
     pub client: Vec<Taken>,
     /// Methods every resource handle has: a group or operation below the top may not become one.
@@ -96,6 +101,11 @@ impl Reserved {
             };
             match *place {
                 "builder" => reserved.builder.push(taken),
+                kind if kind.starts_with("builder:") => reserved
+                    .kinds
+                    .entry(kind["builder:".len()..].to_owned())
+                    .or_default()
+                    .push(taken),
                 "client" => reserved.client.push(taken),
                 _ => reserved.handle.push(taken),
             }
@@ -106,6 +116,15 @@ impl Reserved {
     /// Who already has method `name` among `list`.
     fn taken<'a>(list: &'a [Taken], name: &str) -> Option<&'a Taken> {
         list.iter().find(|t| t.name == name)
+    }
+
+    /// Who already has method `name` on the request builder of an operation of `kind`.
+    fn builder_taken(&self, name: &str, kind: ResponseKind) -> Option<&Taken> {
+        Self::taken(&self.builder, name).or_else(|| {
+            self.kinds
+                .get(kind.name())
+                .and_then(|list| Self::taken(list, name))
+        })
     }
 }
 
@@ -131,6 +150,8 @@ pub struct Spec {
     /// Named error formats (`x-agentwire-error-formats`).
     pub error_formats: BTreeMap<String, Errors>,
     pub page_styles: BTreeMap<String, PageStyle>,
+    /// Named task profiles (`x-agentwire-tasks`): how acknowledgements are recognised and polled.
+    pub task_profiles: BTreeMap<String, TaskProfile>,
     pub ops: Vec<Op>,
     /// Named string enums, each generated as an open Rust enum.
     pub enums: Vec<EnumDef>,
@@ -190,6 +211,30 @@ pub struct PageStyle {
     pub meta_schema: Option<String>,
     pub meta: Option<String>,
     pub fields: BTreeMap<&'static str, String>,
+}
+
+/// How a platform's task acknowledgements are recognised, polled and resolved (a named profile
+/// of `x-agentwire-tasks`; see openapi/README.md).
+#[derive(Debug, Clone)]
+pub struct TaskProfile {
+    pub ack_status_codes: Vec<u16>,
+    pub ack_states: Vec<String>,
+    pub state_member: String,
+    pub id_member: String,
+    pub url_members: Vec<String>,
+    pub status_operation: String,
+    pub success: Vec<String>,
+    pub failure: Vec<String>,
+    pub result_members: Vec<String>,
+    pub error_member: String,
+    pub interval_ms: u64,
+    pub growth: f64,
+    pub cap_ms: u64,
+    pub max_wait_ms: u64,
+    pub hint_members: Vec<String>,
+    pub hint_time_members: Vec<String>,
+    pub hint_containers: Vec<String>,
+    pub strip_prefixes: Vec<String>,
 }
 
 /// How one credential goes on the wire.
@@ -303,7 +348,7 @@ impl ResponseKind {
 
     /// Whether the generator and the runtime build this kind today.
     pub fn is_built(self) -> bool {
-        !matches!(self, ResponseKind::Task | ResponseKind::JsonOrStream)
+        !matches!(self, ResponseKind::JsonOrStream)
     }
 }
 
@@ -331,6 +376,8 @@ pub struct Op {
     /// Header parameters: typed builder methods, sent as headers.
     pub headers: Vec<Param>,
     pub body: Option<Body>,
+    /// The task profile whose acknowledgements this operation may answer with.
+    pub task: Option<String>,
     /// The request-body kind, from the `requestBody` content types.
     pub request_kind: RequestKind,
     /// The response kind, from the success response and the extensions.
@@ -707,6 +754,25 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
         }
     }
 
+    let mut task_profiles = BTreeMap::new();
+    if let Some(map) = root.get("x-agentwire-tasks") {
+        match map.as_object() {
+            Some(map) => {
+                for (tname, t) in map {
+                    let tp = format!("/x-agentwire-tasks/{}", escape(tname));
+                    if let Some(profile) = read_task_profile(t, &tp, &mut d) {
+                        task_profiles.insert(tname.clone(), profile);
+                    }
+                }
+            }
+            None => d.error(
+                "/x-agentwire-tasks",
+                None,
+                "`x-agentwire-tasks` maps each task profile's name to its settings",
+            ),
+        }
+    }
+
     let schemas = root
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -967,6 +1033,38 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
     }
     check_groups(&ops, reserved, &mut d);
     for op in &ops {
+        if let Some(t) = &op.task {
+            match task_profiles.get(t) {
+                None => d.error(
+                    &format!("{}/x-agentwire-task", op.pointer),
+                    Some(&op.id),
+                    format!("task profile `{t}` is not in `x-agentwire-tasks`"),
+                ),
+                Some(profile) => {
+                    let status = ops.iter().find(|o| o.id == profile.status_operation);
+                    if let Some(s) = status.filter(|s| s.path_params.len() != 1) {
+                        d.error(
+                            &s.pointer,
+                            Some(&s.id),
+                            format!(
+                                "the status operation of task profile `{t}` takes the task id as its one path parameter (it has {})",
+                                s.path_params.len()
+                            ),
+                        );
+                    }
+                    if status.is_none_or(|s| s.method != "GET") {
+                        d.error(
+                            &format!("{}/x-agentwire-task", op.pointer),
+                            Some(&op.id),
+                            format!(
+                                "task profile `{t}` polls `{}`, which is not a GET operation of the spec",
+                                profile.status_operation
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         if let Some(e) = op.envelope.as_ref().filter(|e| !envelopes.contains_key(*e)) {
             d.error(
                 &op.pointer,
@@ -990,6 +1088,7 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
             envelopes,
             error_formats,
             page_styles,
+            task_profiles,
             ops,
             enums,
             loose,
@@ -1577,8 +1676,6 @@ fn read_op(
         }
     }
 
-    check_param_names(&rust_names, body.as_ref(), opid, reserved, d);
-
     // Responses.
     let stream = op.get("x-agentwire-stream").and_then(|s| {
         read_stream(
@@ -1591,6 +1688,20 @@ fn read_op(
             d,
         )
     });
+    // A task operation may answer with an acknowledgement (the profile's `202`, say) besides its
+    // final result: that response is not the success the result comes from.
+    let task = match op.get("x-agentwire-task") {
+        None => None,
+        Some(Value::String(name)) => Some(name.clone()),
+        Some(_) => {
+            d.error(
+                &format!("{p}/x-agentwire-task"),
+                opid,
+                "`x-agentwire-task` names a task profile of `x-agentwire-tasks`",
+            );
+            None
+        }
+    };
     let mut result = Shape::Empty;
     let mut json_or_stream = false;
     let mut success_status = 0u16;
@@ -1621,6 +1732,9 @@ fn read_op(
                 );
             }
             continue;
+        }
+        if task.is_some() && status == "202" {
+            continue; // the acknowledgement: checked by the contract suite, decoded by the runtime
         }
         successes += 1;
         success_status = status.parse().unwrap_or(200);
@@ -1678,7 +1792,11 @@ fn read_op(
             ),
         }
     }
-    if successes != 1 {
+    if task.is_some() && successes == 0 {
+        // Only the acknowledgement is documented: the final result is the task's, untyped.
+        result = Shape::Type("::serde_json::Value".into());
+        success_status = 200;
+    } else if successes != 1 {
         d.error(
             &format!("{p}/responses"),
             opid,
@@ -1777,10 +1895,9 @@ fn read_op(
             "`x-agentwire-optional: true` needs a documented `404` response (the answer that means none)",
         );
     }
-    let task = op.get("x-agentwire-task").is_some();
     let response_kind = if json_or_stream {
         ResponseKind::JsonOrStream
-    } else if task {
+    } else if task.is_some() {
         ResponseKind::Task
     } else {
         match &result {
@@ -1793,6 +1910,12 @@ fn read_op(
             Shape::Type(_) => ResponseKind::Json,
         }
     };
+    // A parameter the stream sets itself (its resume position, what an opener supplies) gets
+    // no setter, so it cannot clash with the builder's methods (`after()` sets it).
+    rust_names.retain(|(name, location, _)| {
+        location != "query" || !stream.as_ref().is_some_and(|s| s.sets_param(name))
+    });
+    check_param_names(&rust_names, body.as_ref(), response_kind, opid, reserved, d);
     if optional && !matches!(response_kind, ResponseKind::Optional) {
         d.error(
             &format!("{p}/x-agentwire-optional"),
@@ -1826,6 +1949,7 @@ fn read_op(
         query,
         headers,
         body,
+        task,
         request_kind,
         response_kind,
         result,
@@ -1838,6 +1962,102 @@ fn read_op(
         stream,
         hand_written,
         pointer: p.to_string(),
+    })
+}
+
+/// One task profile of `x-agentwire-tasks`, with the defaults openapi/README.md gives.
+fn read_task_profile(t: &Value, p: &str, d: &mut Diagnostics) -> Option<TaskProfile> {
+    if !t.is_object() {
+        d.error(p, None, "a task profile is a mapping of its settings");
+        return None;
+    }
+    let list = |key: &str, default: &[&str]| -> Vec<String> {
+        match t.get(key) {
+            Some(v) => str_list(Some(v)),
+            None => default.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    };
+    let seconds = |key: &str, default: f64, d: &mut Diagnostics| -> u64 {
+        match t.get(key) {
+            None => (default * 1000.0) as u64,
+            Some(v) => match v.as_f64() {
+                Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => {
+                    (secs * 1000.0) as u64
+                }
+                _ => {
+                    d.error(
+                        &format!("{p}/{key}"),
+                        None,
+                        format!("`{key}` is a number of seconds, above 0 and at most a day"),
+                    );
+                    (default * 1000.0) as u64
+                }
+            },
+        }
+    };
+    let Some(status_operation) = get_str(t, "status-operation") else {
+        d.error(
+            p,
+            None,
+            "a task profile names its `status-operation` (the GET that polls a task)",
+        );
+        return None;
+    };
+    let success = list("success", &[]);
+    if success.is_empty() {
+        d.error(p, None, "a task profile lists its `success` states");
+    }
+    let growth = match t.get("growth") {
+        None => 1.0,
+        Some(v) => match v.as_f64() {
+            Some(g) if (1.0..=10.0).contains(&g) => g,
+            _ => {
+                d.error(
+                    &format!("{p}/growth"),
+                    None,
+                    "`growth` is a factor from 1 to 10",
+                );
+                1.0
+            }
+        },
+    };
+    let ack_status_codes = match t.get("ack-status-codes") {
+        None => vec![202],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_u64().and_then(|c| u16::try_from(c).ok()))
+            .filter(|c| (200..300).contains(c))
+            .collect(),
+        Some(_) => {
+            d.error(
+                &format!("{p}/ack-status-codes"),
+                None,
+                "`ack-status-codes` lists 2xx statuses",
+            );
+            vec![202]
+        }
+    };
+    let interval_ms = seconds("interval", 1.0, d);
+    let cap_ms = seconds("cap", 30.0, d).max(interval_ms);
+    Some(TaskProfile {
+        ack_status_codes,
+        ack_states: list("ack-states", &[]),
+        state_member: get_str(t, "state-member").unwrap_or_else(|| "status".into()),
+        id_member: get_str(t, "id-member").unwrap_or_else(|| "task_id".into()),
+        url_members: list("url-members", &[]),
+        status_operation,
+        success,
+        failure: list("failure", &[]),
+        result_members: list("result-members", &[]),
+        error_member: get_str(t, "error-member").unwrap_or_else(|| "error".into()),
+        interval_ms,
+        growth,
+        cap_ms,
+        max_wait_ms: seconds("max-wait", 180.0, d),
+        hint_members: list("hint-members", &[]),
+        hint_time_members: list("hint-time-members", &[]),
+        hint_containers: list("hint-containers", &[]),
+        strip_prefixes: list("strip-prefixes", &[]),
     })
 }
 
@@ -2168,6 +2388,7 @@ fn param_type(schema: &Value, schemas: &Map<String, Value>) -> Option<ParamType>
 fn check_param_names(
     params: &[(String, String, &str)],
     body: Option<&Body>,
+    kind: ResponseKind,
     opid: Option<&str>,
     reserved: &Reserved,
     d: &mut Diagnostics,
@@ -2182,12 +2403,17 @@ fn check_param_names(
         .collect();
     for ((name, _, pointer), what) in params.iter().zip(&described) {
         let rust = rust_ident(name);
-        if let Some(taken) = Reserved::taken(&reserved.builder, &rust) {
+        if let Some(taken) = reserved.builder_taken(&rust, kind) {
+            let whose = if Reserved::taken(&reserved.builder, &rust).is_some() {
+                "every request builder".to_owned()
+            } else {
+                format!("the request builder of a `{}` operation", kind.name())
+            };
             d.error(
                 pointer,
                 opid,
                 format!(
-                    "{what} is `{rust}` in Rust, a method every request builder already has ({}): its setter would clash with it",
+                    "{what} is `{rust}` in Rust, a method {whose} already has ({}): its setter would clash with it",
                     taken.by
                 ),
             );

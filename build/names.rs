@@ -2,12 +2,14 @@
 //! has them rather than listed by hand, so a method added to the request builder or to the
 //! generated `Client` is protected the moment it exists:
 //!
-//! - the request builder: every method of every `impl … Call<…>` block in src/runtime/call.rs
-//!   (inherent and trait impls: `send`, `send_with_response`, `paginate`, `into_future`, `fmt`,
-//!   and the private ones two impls may not share), every method of a trait those impls
-//!   implement that is defined there or in src/runtime/options.rs (`RequestOptions`: `timeout`,
+//! - the request builder: every method of every `impl … Call<…>` block in the runtime's
+//!   [`SOURCES`] (inherent and trait impls: `send`, `send_with_response`, `paginate`, `open`,
+//!   `accepted`, `into_future`, `fmt`, and the private ones two impls may not share), every
+//!   method of a trait those impls implement that is defined there (`RequestOptions`: `timeout`,
 //!   `header`, `options`, …), and what `Call` derives; plus the setters the generator itself
-//!   adds to every builder (`body`), read from its output for a small spec;
+//!   adds to every builder (`body`), read from its output for a small spec. An impl for one
+//!   response kind (`Call<Events<E>, P>`) reserves its names for that kind's builders only, so a
+//!   list may take an `after` parameter while an event stream's builder has `after()`;
 //! - the platform `Client` and the resource handles: the methods the generator writes for them
 //!   (and what they derive: `Client` is `Clone`), read from its output for the same small spec.
 //!
@@ -83,20 +85,57 @@ components:
 /// The names of the probe that come from the spec, not from the generator.
 const PROBE_NAMES: &[&str] = &["things", "create", "filter"];
 
-/// Derives the reserved names from the runtime's sources (`call_rs`, `options_rs`: the text of
-/// src/runtime/call.rs and src/runtime/options.rs) and the generator's output.
-pub fn reserved(call_rs: &str, options_rs: &str) -> Result<Reserved, String> {
-    let call = syn::parse_file(call_rs).map_err(|e| format!("src/runtime/call.rs: {e}"))?;
-    let options =
-        syn::parse_file(options_rs).map_err(|e| format!("src/runtime/options.rs: {e}"))?;
-    let files = [
-        ("src/runtime/call.rs", &call),
-        ("src/runtime/options.rs", &options),
-    ];
+/// The runtime files holding request-builder code, read by build.rs: the builder and its
+/// kinds (`call.rs`), the per-call options trait (`options.rs`), and the kinds with builder
+/// methods of their own (`stream.rs`, `task.rs`).
+pub const SOURCES: &[&str] = &[
+    "src/runtime/call.rs",
+    "src/runtime/options.rs",
+    "src/runtime/stream.rs",
+    "src/runtime/task.rs",
+];
+
+/// The response kind (its name in the spec docs) whose builders a `Call<Kind<..>, P>` impl
+/// serves, by the kind's type name; `None` for an impl generic over the kind (every builder).
+fn kind_of(self_ty: &syn::Type) -> Option<&'static str> {
+    let syn::Type::Path(p) = self_ty else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(syn::Type::Path(kind))) = args.args.first() else {
+        return None;
+    };
+    let name = kind.path.segments.last()?.ident.to_string();
+    Some(match name.as_str() {
+        "Json" => "json",
+        "Empty" => "empty",
+        "Paged" => "paged",
+        "Text" => "text",
+        "Bytes" => "bytes",
+        "Optional" => "optional",
+        "Events" => "event-stream",
+        "Task" => "task",
+        "JsonOrStream" => "json-or-stream",
+        _ => return None, // a type parameter: the impl serves every kind
+    })
+}
+
+/// Derives the reserved names from the runtime's sources (`sources`: each file of [`SOURCES`]
+/// with its text) and the generator's output.
+pub fn reserved(sources: &[(&str, String)]) -> Result<Reserved, String> {
+    let mut parsed_files = Vec::new();
+    for (file, text) in sources {
+        let parsed = syn::parse_file(text).map_err(|e| format!("{file}: {e}"))?;
+        parsed_files.push((*file, parsed));
+    }
+    let files: Vec<(&str, &syn::File)> = parsed_files.iter().map(|(f, p)| (*f, p)).collect();
     let mut reserved = Reserved::default();
 
     // The request builder, as the runtime writes it.
-    for (file, parsed) in files {
+    for &(file, parsed) in &files {
         for item in &parsed.items {
             match item {
                 syn::Item::Impl(block)
@@ -106,19 +145,19 @@ pub fn reserved(call_rs: &str, options_rs: &str) -> Result<Reserved, String> {
                         Some((_, path, _)) => last_segment(path).unwrap_or_default(),
                         None => "Call".to_owned(),
                     };
+                    let list = match kind_of(&block.self_ty) {
+                        Some(kind) => reserved.kinds.entry(kind.to_owned()).or_default(),
+                        None => &mut reserved.builder,
+                    };
                     for name in impl_methods(block) {
-                        add(
-                            &mut reserved.builder,
-                            &name,
-                            format!("{owner}::{name}, {file}"),
-                        );
+                        add(list, &name, format!("{owner}::{name}, {file}"));
                     }
                     // The provided methods of a trait of ours come with the impl.
                     if let Some((_, path, _)) = &block.trait_ {
                         let trait_name = last_segment(path).unwrap_or_default();
-                        for (trait_file, trait_parsed) in files {
+                        for &(trait_file, trait_parsed) in &files {
                             for (name, by) in trait_methods(trait_parsed, &trait_name, trait_file) {
-                                add(&mut reserved.builder, &name, by);
+                                add(list, &name, by);
                             }
                         }
                     }
@@ -132,10 +171,28 @@ pub fn reserved(call_rs: &str, options_rs: &str) -> Result<Reserved, String> {
             }
         }
     }
-    for expected in ["send", "send_with_response", "timeout"] {
-        if !reserved.builder.iter().any(|t| t.name == expected) {
+    let everywhere = |name: &str| reserved.builder.iter().any(|t| t.name == name);
+    let of_kind = |kind: &str, name: &str| {
+        reserved
+            .kinds
+            .get(kind)
+            .is_some_and(|l| l.iter().any(|t| t.name == name))
+    };
+    for (kind, expected) in [
+        (None, "timeout"),
+        (Some("json"), "send"),
+        (Some("json"), "send_with_response"),
+        (Some("event-stream"), "open"),
+        (Some("task"), "accepted"),
+    ] {
+        let found = match kind {
+            None => everywhere(expected),
+            Some(kind) => of_kind(kind, expected),
+        };
+        if !found {
             return Err(format!(
-                "build/names.rs: found no method `{expected}` of the request builder in src/runtime/call.rs and src/runtime/options.rs: has `Call` or `RequestOptions` moved?"
+                "build/names.rs: found no method `{expected}` of the request builder in {}: has `Call`, a kind or `RequestOptions` moved?",
+                SOURCES.join(", ")
             ));
         }
     }
@@ -226,11 +283,18 @@ pub fn reserved(call_rs: &str, options_rs: &str) -> Result<Reserved, String> {
 /// (`model::Reserved::from_table`).
 pub fn table(reserved: &Reserved) -> String {
     let mut rows = String::new();
-    for (place, list) in [
-        ("builder", &reserved.builder),
-        ("client", &reserved.client),
-        ("handle", &reserved.handle),
-    ] {
+    let kinds = reserved
+        .kinds
+        .iter()
+        .map(|(kind, list)| (format!("builder:{kind}"), list));
+    let places = [
+        ("builder".to_owned(), &reserved.builder),
+        ("client".to_owned(), &reserved.client),
+        ("handle".to_owned(), &reserved.handle),
+    ]
+    .into_iter()
+    .chain(kinds);
+    for (place, list) in places {
         for t in list {
             rows.push_str(&format!("    ({place:?}, {:?}, {:?}),\n", t.name, t.by));
         }

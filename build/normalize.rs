@@ -2,7 +2,8 @@
 //! our generator writes the operations, so everything progenitor cannot handle or would make
 //! strict is taken out here:
 //!
-//! - error responses (several error body types panic it; errors are the runtime's job);
+//! - error responses (several error body types panic it; errors are the runtime's job), and the
+//!   `202` acknowledgement of a task operation (a second success type panics it too);
 //! - hand-written operations (multipart bodies and SSE streams stop or panic it);
 //! - `format: date-time`/`date`/`time`/`uuid` (decoded as `String`, so an unverified server format
 //!   never fails a whole response);
@@ -42,8 +43,11 @@ pub fn for_progenitor(value: &Value, spec: &Spec, module: &str) -> (Value, Vec<(
                     continue;
                 }
                 op.insert("operationId".into(), Value::String(id.replace('.', "_")));
+                // A task operation's acknowledgement is the runtime's, not a second result.
+                let task = spec.ops.iter().any(|o| o.id == id && o.task.is_some());
                 if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-                    responses.retain(|status, _| status.starts_with('2'));
+                    responses
+                        .retain(|status, _| status.starts_with('2') && !(task && status == "202"));
                 }
             }
         }

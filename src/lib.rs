@@ -58,7 +58,7 @@ pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
     Auth, Credential, Envelope, ErrorFormat, EventType, Host, Method, NonJson, Operation, PageKind,
-    PageStyle, Platform, RequestKind, ResponseKind, StreamResume, StreamSpec,
+    PageStyle, Platform, RequestKind, ResponseKind, StreamResume, StreamSpec, TaskSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 
@@ -67,6 +67,7 @@ pub use runtime::options::{CallOptions, RequestOptions};
 pub mod kind {
     pub use crate::runtime::call::{Bytes, Empty, Json, Optional, Paged, Text};
     pub use crate::runtime::stream::Events;
+    pub use crate::runtime::task::Task;
 }
 
 /// Internal: what generated code names. Not part of the API.
@@ -85,6 +86,7 @@ pub mod prelude {
 pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageContext, PageInfo, Paginator};
 pub use runtime::response::Response;
 pub use runtime::stream::{DEFAULT_RECONNECT_BUDGET, EventStream};
+pub use runtime::task::{Accepted, TaskHandle, TaskStatus};
 
 /// Server-Sent-Events decoding (what every platform's streams are built on).
 pub mod sse {

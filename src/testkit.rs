@@ -331,6 +331,44 @@ where
     }
 }
 
+/// A task operation stops at its first answer (`accepted()`): the result when it came at once,
+/// else the acknowledgement — what a fixture records; resolving a task is a sequence of
+/// exchanges, tested on its own.
+impl<T, P> Finish for Call<crate::kind::Task<T>, P>
+where
+    T: DeserializeOwned + Serialize + Send + 'static,
+    P: Params,
+{
+    fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
+        let sent = self.accepted();
+        Box::pin(async move {
+            let (status, request_id, data) = match sent.await {
+                Ok(crate::Accepted::Done(r)) => (
+                    r.status().as_u16(),
+                    r.request_id().map(str::to_owned),
+                    to_json(r.value())?,
+                ),
+                Ok(crate::Accepted::Pending(handle)) => {
+                    let Some(ack) = handle.acknowledgement() else {
+                        return Err("a pending task without its acknowledgement".to_owned());
+                    };
+                    (
+                        ack.status().as_u16(),
+                        ack.request_id().map(str::to_owned),
+                        ack.value().clone(),
+                    )
+                }
+                Err(e) => return Ok(Called::Failed(e)),
+            };
+            Ok(Called::Single {
+                status,
+                request_id,
+                data,
+            })
+        })
+    }
+}
+
 impl<P: Params> Finish for Call<Empty, P> {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
         single(self.send_with_response(), |_| Ok(Value::Null))

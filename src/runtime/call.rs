@@ -386,3 +386,16 @@ pub(crate) async fn call_json<T: DeserializeOwned + Send + 'static>(
     let raw = send(&core, &request).await?;
     finish_json(&core, op, raw)
 }
+
+/// A handle on a task by its id, for a generated `Client::task()`.
+#[allow(
+    dead_code,
+    reason = "called by the generated `task()` of platforms with task profiles only"
+)]
+pub(crate) fn task_handle<T: DeserializeOwned + Send + 'static>(
+    core: Arc<ClientCore>,
+    spec: &'static super::operation::TaskSpec,
+    task_id: String,
+) -> Result<super::task::TaskHandle<T>> {
+    super::task::handle_for_id(core, spec, task_id)
+}

@@ -113,8 +113,10 @@ struct Inner {
     field_errors: Vec<FieldError>,
     /// Rate-limit errors: the platform's pacing headers.
     rate_limit: Option<RateLimit>,
-    /// Task errors: the task id and whether it failed (rather than timed out).
-    task: Option<(String, bool)>,
+    /// The task this error concerns (a task's failure or time-out, or a failed poll of it).
+    task_id: Option<String>,
+    /// For `Task` errors: the task failed (rather than not finishing in time).
+    task_failed: bool,
     platform: Option<&'static str>,
     operation: Option<&'static str>,
     status: Option<StatusCode>,
@@ -145,7 +147,8 @@ impl Error {
                 kind,
                 field_errors: Vec::new(),
                 rate_limit: None,
-                task: None,
+                task_id: None,
+                task_failed: false,
                 platform: None,
                 operation: None,
                 status: None,
@@ -200,6 +203,28 @@ impl Error {
     pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
         if self.inner.request_id.is_none() {
             self.inner.request_id = id;
+        }
+        self
+    }
+
+    /// Names the task this error concerns (kept if one is named already).
+    pub(crate) fn with_task_id(mut self, id: Option<&str>) -> Self {
+        if self.inner.task_id.is_none() {
+            self.inner.task_id = id.map(str::to_owned);
+        }
+        self
+    }
+
+    /// Marks a `Task` error as the task's failure (rather than a time-out).
+    pub(crate) fn task_failure(mut self) -> Self {
+        self.inner.task_failed = true;
+        self
+    }
+
+    /// Sets the platform's error code (a failed task's `error.code`).
+    pub(crate) fn with_code(mut self, code: Option<String>) -> Self {
+        if code.is_some() {
+            self.inner.code = code;
         }
         self
     }
@@ -300,15 +325,18 @@ impl Error {
         self.inner.rate_limit.as_ref()
     }
 
-    /// The platform's task id of a [`ErrorKind::Task`] error (`None` otherwise).
+    /// The platform's task id, on errors about a task: a [`ErrorKind::Task`] error (the task
+    /// failed or did not finish in time), and any error of a poll of its status (the status
+    /// route answered 404, say). `None` otherwise, or when the acknowledgement gave only a
+    /// status URL.
     pub fn task_id(&self) -> Option<&str> {
-        self.inner.task.as_ref().map(|(id, _)| id.as_str())
+        self.inner.task_id.as_deref()
     }
 
     /// For a [`ErrorKind::Task`] error: whether the task failed (`false`: it did not finish in
     /// time).
     pub fn task_failed(&self) -> bool {
-        self.inner.task.as_ref().is_some_and(|(_, failed)| *failed)
+        self.inner.kind == ErrorKind::Task && self.inner.task_failed
     }
 
     /// How long the platform asked to wait before trying again: `retry-after-ms`, else
@@ -640,8 +668,11 @@ impl fmt::Debug for Error {
         if let Some(limit) = &i.rate_limit {
             d.field("rate_limit", limit);
         }
-        if let Some(task) = &i.task {
-            d.field("task", task);
+        if let Some(task_id) = &i.task_id {
+            d.field("task_id", task_id);
+        }
+        if i.kind == ErrorKind::Task {
+            d.field("task_failed", &i.task_failed);
         }
         d.field("platform", &i.platform)
             .field("operation", &i.operation)

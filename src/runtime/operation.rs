@@ -166,6 +166,52 @@ pub enum ResponseKind {
     JsonOrStream,
 }
 
+/// How a platform's task acknowledgements are recognised, polled and resolved: one profile of
+/// the spec's `x-agentwire-tasks` (openapi/README.md). `runtime::task` reads nothing else, so a
+/// platform's task rules live in its spec only.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TaskSpec {
+    /// Statuses that are an acknowledgement whatever the body says (`202`).
+    pub ack_status_codes: &'static [u16],
+    /// Values of the state member (any letter case) that make a 2xx body an acknowledgement
+    /// when it also carries a status URL or a task id (`accepted`, `queued`, `pending`).
+    pub ack_states: &'static [&'static str],
+    /// The member holding a task's state (`status`).
+    pub state_member: &'static str,
+    /// The member holding the task id (`task_id`, `job_id`).
+    pub id_member: &'static str,
+    /// Members that may hold the URL to poll (`status_url`, `poll_url`); empty: always build
+    /// the status operation's path from the id.
+    pub url_members: &'static [&'static str],
+    /// The GET operation that polls a task (its path takes the task id).
+    pub status_operation: &'static str,
+    /// Terminal states of success (any letter case).
+    pub success: &'static [&'static str],
+    /// Terminal states of failure (any letter case).
+    pub failure: &'static [&'static str],
+    /// Members holding the final result, first non-null wins; none: the whole status body.
+    pub result_members: &'static [&'static str],
+    /// The member holding a failure's message (a string, or `{message, code}`).
+    pub error_member: &'static str,
+    /// The first wait between polls, in milliseconds.
+    pub interval_ms: u64,
+    /// The factor the wait grows by after each poll without a hint.
+    pub growth: f64,
+    /// The longest wait between polls without a hint, in milliseconds.
+    pub cap_ms: u64,
+    /// The longest a task is waited for, in milliseconds.
+    pub max_wait_ms: u64,
+    /// Body members holding a pacing hint as a duration (seconds; a name with `ms`: milliseconds).
+    pub hint_members: &'static [&'static str],
+    /// Body members holding a pacing hint as a time (RFC 3339, HTTP-date or epoch seconds).
+    pub hint_time_members: &'static [&'static str],
+    /// Objects of the body the hints may also sit in (`meta`, `details`).
+    pub hint_containers: &'static [&'static str],
+    /// Path prefixes dropped from a status URL before it is joined to the base (`/api/v1`).
+    pub strip_prefixes: &'static [&'static str],
+}
+
 /// An HTTP method of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -378,6 +424,8 @@ pub struct Operation {
     pub items: Option<&'static str>,
     /// Set on operations answering Server-Sent Events.
     pub stream: Option<&'static StreamSpec>,
+    /// Set on operations that may answer with a task acknowledgement.
+    pub task: Option<&'static TaskSpec>,
     /// Whether a write that may have reached the server can be sent again.
     pub retry_safe: bool,
     /// Headers this operation must not carry.

@@ -438,12 +438,28 @@ pub(crate) fn is_empty_body(body: &[u8]) -> bool {
 /// else is a `Decode` error naming the status and the content type, with the body kept — never
 /// decoded as the result.
 pub(crate) fn check_declared(core: &ClientCore, op: &'static Operation, raw: &Raw) -> Result<()> {
+    check_json(core, op, raw, true)
+}
+
+/// As [`check_declared`], with `exact_status` false: any 2xx will do (a task operation's
+/// final result may come with whatever success status the platform chose).
+pub(crate) fn check_json(
+    core: &ClientCore,
+    op: &'static Operation,
+    raw: &Raw,
+    exact_status: bool,
+) -> Result<()> {
     let content_type = raw
         .headers
         .get(reqwest::header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let json = content_type.as_deref().is_none_or(is_json_type);
-    if raw.status.as_u16() == op.success_status && json {
+    let status_ok = if exact_status {
+        raw.status.as_u16() == op.success_status
+    } else {
+        raw.status.is_success()
+    };
+    if status_ok && json {
         return Ok(());
     }
     let shown = content_type.as_deref().unwrap_or("no content type");
