@@ -384,3 +384,127 @@ async fn a_result_of_the_wrong_shape_is_a_decode_error_naming_the_field() {
     assert!(e.message().contains("rows"), "{}", e.message());
     assert_eq!(e.task_id(), Some("t_9"));
 }
+
+#[tokio::test]
+async fn the_poll_interval_and_maximum_wait_are_set_per_client_and_per_call() {
+    let fixtures = || {
+        vec![
+            ack(json!({"status": "accepted", "task_id": "t_10"})),
+            status(
+                "t_10",
+                vec![FixtureResponse::json(200, json!({"status": "running"}))],
+            ),
+        ]
+    };
+    // Per client: a 20 s interval (above the profile's 11.5 s cap: the cap rises to it) and a
+    // 50 s maximum wait.
+    let mock = MockServer::start_with(&PLATFORM, fixtures(), 0)
+        .await
+        .expect("mock starts");
+    let clock = Arc::new(RecordingClock::new());
+    let client = mock
+        .client_builder::<Client>()
+        .api_key("k")
+        .clock(clock.clone())
+        .task_poll_interval(Duration::from_secs(20))
+        .task_max_wait(Duration::from_secs(50))
+        .build()
+        .expect("client");
+    let e = client
+        .reports()
+        .build(report_request())
+        .await
+        .expect_err("times out");
+    assert!(!e.task_failed());
+    assert_eq!(clock.sleeps(), vec![secs(20.0), secs(20.0), secs(10.0)]);
+
+    // Per call: both override the client's.
+    let clock = Arc::new(RecordingClock::new());
+    let client = mock
+        .client_builder::<Client>()
+        .api_key("k")
+        .clock(clock.clone())
+        .task_max_wait(Duration::from_secs(50))
+        .build()
+        .expect("client");
+    client
+        .reports()
+        .build(report_request())
+        .poll_interval(Duration::from_secs(2))
+        .max_wait(Duration::from_secs(5))
+        .await
+        .expect_err("times out");
+    assert_eq!(
+        clock.sleeps(),
+        vec![secs(2.0), secs(3.0)],
+        "2 s, then 3 s grown, cut to 5 s"
+    );
+
+    let zero = mock
+        .client_builder::<Client>()
+        .api_key("k")
+        .task_max_wait(Duration::ZERO)
+        .build()
+        .expect_err("a zero maximum wait is refused");
+    assert_eq!(zero.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_status_answer_can_move_the_task_to_a_new_status_url() {
+    let (mock, client, _) = setup(vec![
+        ack(json!({"status": "accepted", "task_id": "t_11"})),
+        status(
+            "t_11",
+            vec![FixtureResponse::json(
+                200,
+                json!({"status": "running", "poll_url": "https://tasks.invalid/v1/tasks/t_11b/status?shard=2"}),
+            )],
+        ),
+        status(
+            "t_11b",
+            vec![FixtureResponse::json(200, json!({"status": "done", "result": {"id": "r_11", "rows": 11}}))],
+        ),
+    ])
+    .await;
+    // The moved URL is absolute on the platform's production origin, which this client does
+    // not talk to: refused, never followed.
+    let e = client
+        .reports()
+        .build(report_request())
+        .await
+        .expect_err("other origin");
+    assert_eq!(e.kind(), ErrorKind::Other);
+    assert_eq!(e.task_id(), Some("t_11"));
+
+    // A relative one (Knowrithm's `/v1/...` form) is followed.
+    let (mock2, client2, _) = setup(vec![
+        ack(json!({"status": "accepted", "task_id": "t_12"})),
+        status(
+            "t_12",
+            vec![FixtureResponse::json(
+                200,
+                json!({"status": "running", "poll_url": "/v1/tasks/t_12b/status"}),
+            )],
+        ),
+        status(
+            "t_12b",
+            vec![FixtureResponse::json(
+                200,
+                json!({"status": "done", "result": {"id": "r_12", "rows": 12}}),
+            )],
+        ),
+    ])
+    .await;
+    let report = client2
+        .reports()
+        .build(report_request())
+        .await
+        .expect("followed");
+    assert_eq!(report.id, "r_12");
+    let polls = mock2.received("tasks.status");
+    assert_eq!(
+        polls.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(),
+        vec!["/tasks/t_12/status", "/tasks/t_12b/status"]
+    );
+    drop(mock);
+}

@@ -127,6 +127,10 @@ pub(crate) struct Config {
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     pub max_retry_after: Duration,
+    /// Overrides every task profile's first poll interval.
+    pub task_interval: Option<Duration>,
+    /// Overrides every task profile's maximum wait.
+    pub task_max_wait: Option<Duration>,
 }
 
 /// What a platform client is made of: the platform's table, the configuration and one
@@ -187,6 +191,8 @@ pub struct ClientBuilder<C> {
     backoff_base: Duration,
     backoff_cap: Duration,
     max_retry_after: Duration,
+    task_interval: Option<Duration>,
+    task_max_wait: Option<Duration>,
     _client: PhantomData<fn() -> C>,
 }
 
@@ -227,6 +233,8 @@ impl<C> ClientBuilder<C> {
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(8),
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            task_interval: None,
+            task_max_wait: None,
             _client: PhantomData,
         }
     }
@@ -348,6 +356,23 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// The first wait between polls of a task, for every task operation of this client
+    /// (default: the platform's task profile, Knowrithm's 1.5 s); it grows by the profile's
+    /// factor up to its cap, and the server's pacing hints replace it. Zero is refused
+    /// (`InvalidInput` at `build()`).
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.task_interval = Some(interval);
+        self
+    }
+
+    /// The longest a task is waited for, for every task operation of this client (default: the
+    /// platform's task profile, Knowrithm's 180 s); a call's `.max_wait()` overrides it. Zero is
+    /// refused (`InvalidInput` at `build()`).
+    pub fn task_max_wait(mut self, max_wait: Duration) -> Self {
+        self.task_max_wait = Some(max_wait);
+        self
+    }
+
     /// Checks the configuration and builds the shared core for `platform`.
     pub(crate) fn build_core(self, platform: &'static Platform) -> Result<Arc<ClientCore>> {
         let invalid = |msg: String| Error::invalid_input(msg).with_platform(platform);
@@ -361,6 +386,14 @@ impl<C> ClientBuilder<C> {
             ("reconnect deadline", self.reconnect_deadline),
             ("connect timeout", self.connect_timeout),
             ("stream idle timeout", self.stream_idle_timeout),
+            (
+                "task poll interval",
+                self.task_interval.unwrap_or(Duration::MAX),
+            ),
+            (
+                "task maximum wait",
+                self.task_max_wait.unwrap_or(Duration::MAX),
+            ),
         ] {
             if value.is_zero() {
                 return Err(invalid(format!("the {what} must be longer than zero")));
@@ -457,6 +490,8 @@ impl<C> ClientBuilder<C> {
             backoff_base: self.backoff_base,
             backoff_cap: self.backoff_cap,
             max_retry_after: self.max_retry_after,
+            task_interval: self.task_interval,
+            task_max_wait: self.task_max_wait,
             own_http,
         };
         Ok(Arc::new(ClientCore {

@@ -52,6 +52,7 @@ use super::send::{Raw, send};
 /// at the first answer and gives the [`TaskHandle`] (or the result, when it came at once).
 pub struct Task<T> {
     max_wait: Option<Duration>,
+    interval: Option<Duration>,
     _result: PhantomData<fn() -> T>,
 }
 
@@ -59,6 +60,7 @@ impl<T> Default for Task<T> {
     fn default() -> Self {
         Task {
             max_wait: None,
+            interval: None,
             _result: PhantomData,
         }
     }
@@ -104,6 +106,14 @@ impl<T: DeserializeOwned + Send + 'static, P: Params> Call<Task<T>, P> {
         self
     }
 
+    /// The first wait between polls of this call's task (default: the client's
+    /// `task_poll_interval`, else the profile's); it grows by the profile's factor up to its cap,
+    /// and the server's pacing hints replace it.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.kind.interval = Some(interval);
+        self
+    }
+
     /// Sends the request and, when the platform acknowledges a task, polls it until it
     /// finishes; resolves to the result. Awaiting the builder does the same.
     ///
@@ -134,7 +144,8 @@ impl<T: DeserializeOwned + Send + 'static, P: Params> Call<Task<T>, P> {
         let options = std::mem::take(&mut self.options);
         let polls = poll_options(&options);
         let request = self.request(options);
-        let (core, op, max_wait) = (self.core, self.op, self.kind.max_wait);
+        let (core, op) = (self.core, self.op);
+        let (max_wait, interval) = (self.kind.max_wait, self.kind.interval);
         async move {
             let request = request.map_err(|e| e.for_op(core.platform, op))?;
             let raw = send(&core, &request).await?;
@@ -155,6 +166,10 @@ impl<T: DeserializeOwned + Send + 'static, P: Params> Call<Task<T>, P> {
                     }
                     if let Some(max_wait) = max_wait {
                         handle.max_wait = max_wait;
+                    }
+                    if let Some(interval) = interval.filter(|i| !i.is_zero()) {
+                        handle.interval = interval;
+                        handle.cap = handle.cap.max(interval);
                     }
                     handle.hint = hint(spec, &raw, Some(&body), core.config.clock.now());
                     handle.state = state_of(spec, &body);
@@ -208,6 +223,8 @@ pub struct TaskHandle<T> {
     max_wait: Duration,
     /// The next wait without a hint.
     interval: Duration,
+    /// The longest wait without a hint (the profile's cap, or the first interval if longer).
+    cap: Duration,
     /// The last answer's pacing hint.
     hint: Option<Duration>,
     _result: PhantomData<fn() -> T>,
@@ -269,6 +286,10 @@ impl<T: DeserializeOwned + Send + 'static> TaskHandle<T> {
             },
         };
         let started = core.config.clock.monotonic();
+        let interval = core
+            .config
+            .task_interval
+            .unwrap_or(Duration::from_millis(spec.interval_ms));
         Ok(TaskHandle {
             op,
             status_op,
@@ -280,8 +301,12 @@ impl<T: DeserializeOwned + Send + 'static> TaskHandle<T> {
             state: None,
             polls: 0,
             started,
-            max_wait: Duration::from_millis(spec.max_wait_ms),
-            interval: Duration::from_millis(spec.interval_ms),
+            max_wait: core
+                .config
+                .task_max_wait
+                .unwrap_or(Duration::from_millis(spec.max_wait_ms)),
+            interval,
+            cap: Duration::from_millis(spec.cap_ms).max(interval),
             hint: None,
             core,
             _result: PhantomData,
@@ -446,7 +471,7 @@ impl<T: DeserializeOwned + Send + 'static> TaskHandle<T> {
             self.target = target;
         }
         if hint.is_none() {
-            self.interval = grown.min(Duration::from_millis(spec.cap_ms));
+            self.interval = grown.min(self.cap);
         }
         self.hint = hint;
         self.polls += 1;
