@@ -140,6 +140,14 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
 
     let mut style_items = Vec::new();
     for (style_name, s) in &spec.page_styles {
+        // A style no operation uses yet (a spec being written) is not emitted.
+        if !spec
+            .ops
+            .iter()
+            .any(|op| op.pagination.as_ref().is_some_and(|(name, _)| name == style_name))
+        {
+            continue;
+        }
         let static_name =
             format_ident!("PAGE_STYLE_{}", style_name.to_uppercase().replace('-', "_"));
         let kind = match s.kind.as_str() {

@@ -96,6 +96,9 @@ pub mod sse {
 #[cfg(feature = "bimpeai")]
 pub mod bimpeai;
 
+#[cfg(feature = "knowrithm")]
+pub mod knowrithm;
+
 #[cfg(feature = "mock")]
 pub mod mock;
 
