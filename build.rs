@@ -383,12 +383,29 @@ fn mock_requests(spec: &model::Spec, value: &serde_json::Value) -> proc_macro2::
             }
             _ => quote!(None),
         };
+        // The form's object schema (multipart or URL-encoded), for the mock to read parts by.
+        let form_schema = ["multipart~1form-data", "application~1x-www-form-urlencoded"]
+            .iter()
+            .find_map(|ct| {
+                value.pointer(&format!("{}/requestBody/content/{ct}/schema", op.pointer))
+            })
+            .map(schema::convert);
+        let form = match form_schema.filter(|_| !op.form.is_empty()) {
+            Some(s) => {
+                let text = s.to_string();
+                // Required when it is the only encoding and the body is required.
+                let required = op.body_required && op.body.is_none();
+                quote!(Some(crate::mock::spec::BodySpec { schema: #text, required: #required }))
+            }
+            None => quote!(None),
+        };
         quote! {
             crate::mock::spec::RequestSpec {
                 operation: #id,
                 path_params: &[#(#path_params),*],
                 query: &[#(#query),*],
                 body: #body,
+                form: #form,
             }
         }
     });

@@ -7,8 +7,8 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::model::{
-    AuthScheme, EnumDef, Op, ParamType, ResponseKind, ResumeParam, Shape, Spec, event_variant,
-    pascal, rust_ident,
+    AuthScheme, EnumDef, FormKind, Op, ParamType, RequestKind, ResponseKind, ResumeParam, Shape,
+    Spec, event_variant, pascal, rust_ident,
 };
 
 fn ident(name: &str) -> Ident {
@@ -141,11 +141,11 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
     let mut style_items = Vec::new();
     for (style_name, s) in &spec.page_styles {
         // A style no operation uses yet (a spec being written) is not emitted.
-        if !spec
-            .ops
-            .iter()
-            .any(|op| op.pagination.as_ref().is_some_and(|(name, _)| name == style_name))
-        {
+        if !spec.ops.iter().any(|op| {
+            op.pagination
+                .as_ref()
+                .is_some_and(|(name, _)| name == style_name)
+        }) {
             continue;
         }
         let static_name =
@@ -799,6 +799,153 @@ fn query_push(name: &str, field: &Ident, t: &ParamType) -> TokenStream {
     }
 }
 
+/// The builder side of a form body (multipart or URL-encoded): required fields become method
+/// arguments where the form is the only encoding, the others setters. Returns whether any field
+/// was given (an expression) and the code filling the request, or `None` without a form.
+fn form_fields(
+    op: &Op,
+    args: &mut Vec<TokenStream>,
+    fields: &mut Vec<TokenStream>,
+    inits: &mut Vec<TokenStream>,
+    setters: &mut Vec<TokenStream>,
+) -> Option<(TokenStream, TokenStream)> {
+    if op.form.is_empty() {
+        return None;
+    }
+    let multipart = !matches!(op.request_kind, RequestKind::Form);
+    let only_encoding = op.body.is_none();
+    let mut given = Vec::new();
+    let mut fills = Vec::new();
+    for field in &op.form {
+        let f = ident(&field.rust);
+        let name = lit(&field.name);
+        let sdoc = field
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("The `{}` form field.", field.name));
+        let positional = field.required && only_encoding && op.body_required;
+        let missing = format!("{}: the `{}` form field is required", op.id, field.name);
+        let (stored, arg, conv, push) = match &field.kind {
+            FormKind::File => {
+                let allowed = field.content_types.iter().map(|t| lit(t));
+                (
+                    quote!(::std::option::Option<crate::Upload>),
+                    quote!(crate::Upload),
+                    quote!(Some(value)),
+                    quote! {
+                        if let Some(v) = &self.#f {
+                            req.form_file(#name, v.clone(), &[#(#allowed),*]);
+                        }
+                    },
+                )
+            }
+            FormKind::Files => {
+                let allowed = field.content_types.iter().map(|t| lit(t));
+                (
+                    quote!(::std::vec::Vec<crate::Upload>),
+                    quote!(impl ::std::iter::IntoIterator<Item = crate::Upload>),
+                    quote!(value.into_iter().collect()),
+                    quote! {
+                        for v in &self.#f {
+                            req.form_file(#name, v.clone(), &[#(#allowed),*]);
+                        }
+                    },
+                )
+            }
+            FormKind::Json => (
+                quote!(::std::option::Option<::serde_json::Value>),
+                quote!(impl ::std::convert::Into<::serde_json::Value>),
+                quote!(Some(value.into())),
+                quote! {
+                    if let Some(v) = &self.#f {
+                        req.form_text(#multipart, #name, v.to_string());
+                    }
+                },
+            ),
+            FormKind::Value(t) => {
+                let (arg, conv) = param_arg(t);
+                let text = |v: TokenStream, t: &ParamType| match t {
+                    ParamType::String => quote!(#v.clone()),
+                    ParamType::Boolean => quote!((if *#v { "true" } else { "false" }).to_string()),
+                    _ => quote!(#v.to_string()),
+                };
+                match t {
+                    ParamType::Array(inner) => {
+                        let s = text(quote!(v), inner);
+                        (
+                            param_rust_type(t),
+                            arg,
+                            conv,
+                            quote! {
+                                for v in &self.#f {
+                                    req.form_text(#multipart, #name, #s);
+                                }
+                            },
+                        )
+                    }
+                    _ => {
+                        let stored = param_rust_type(t);
+                        let s = text(quote!(v), t);
+                        (
+                            quote!(::std::option::Option<#stored>),
+                            arg,
+                            quote!(Some(#conv)),
+                            quote! {
+                                if let Some(v) = &self.#f {
+                                    req.form_text(#multipart, #name, #s);
+                                }
+                            },
+                        )
+                    }
+                }
+            }
+        };
+        let is_list = matches!(
+            field.kind,
+            FormKind::Files | FormKind::Value(ParamType::Array(_))
+        );
+        fields.push(quote!(#f: #stored));
+        if positional {
+            args.push(quote!(#f: #arg));
+            inits.push(quote!(#f: { let value = #f; #conv }));
+        } else {
+            inits.push(if is_list {
+                quote!(#f: ::std::vec::Vec::new())
+            } else {
+                quote!(#f: None)
+            });
+            setters.push(quote! {
+                #[doc = #sdoc]
+                pub fn #f(mut self, value: #arg) -> Self {
+                    self.params.#f = #conv;
+                    self
+                }
+            });
+        }
+        let (present, absent) = if is_list {
+            (quote!(!self.#f.is_empty()), quote!(self.#f.is_empty()))
+        } else {
+            (quote!(self.#f.is_some()), quote!(self.#f.is_none()))
+        };
+        given.push(present);
+        // A required field (of a form that is one of two encodings, or a list) is checked
+        // when the request is built.
+        let check = (field.required && (!positional || is_list)).then(|| {
+            quote! {
+                if #absent {
+                    return Err(crate::runtime::call::body_error(#missing));
+                }
+            }
+        });
+        fills.push(quote! {
+            #check
+            #push
+        });
+    }
+    let given = quote!(#(#given)||*);
+    Some((given, quote!(#(#fills)*)))
+}
+
 /// The resource method and request builder of one operation.
 fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStream, TokenStream) {
     let method_name = ident(&rust_ident(op.id.rsplit('.').next().unwrap_or(&op.id)));
@@ -895,6 +1042,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             });
         }
     }
+    let form_fill = form_fields(op, &mut args, &mut fields, &mut inits, &mut setters);
 
     // The path, each parameter percent-encoded and checked.
     let mut fmt_path = String::new();
@@ -930,7 +1078,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             }
         }
     });
-    let body_fill = op.body.as_ref().map(|_| {
+    let json_fill = op.body.as_ref().map(|_| {
         quote! {
             if let Some(body) = &self.body {
                 let body = body.as_ref().map_err(|e| crate::runtime::call::body_error(e))?;
@@ -938,6 +1086,38 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             }
         }
     });
+    // A JSON-or-multipart operation picks its encoding from what the caller gave: any form
+    // field makes it multipart.
+    let body_fill = match (json_fill, form_fill) {
+        (json, None) => json.unwrap_or_default(),
+        (None, Some((_, fill))) => fill,
+        (Some(json), Some((given, fill))) => {
+            let both = format!("{} takes a JSON body or multipart fields, not both", op.id);
+            let required = op.body_required.then(|| {
+                let neither = format!(
+                    "{} needs a JSON body (`.body(..)`) or multipart fields (files)",
+                    op.id
+                );
+                quote! {
+                    if !form_given && self.body.is_none() {
+                        return Err(crate::runtime::call::body_error(#neither));
+                    }
+                }
+            });
+            quote! {
+                let form_given = #given;
+                if form_given && self.body.is_some() {
+                    return Err(crate::runtime::call::body_error(#both));
+                }
+                #required
+                if form_given {
+                    #fill
+                } else {
+                    #json
+                }
+            }
+        }
+    };
 
     // The response kind decides what send() resolves to (see runtime/call.rs).
     let result_type = match &op.result {
@@ -1134,6 +1314,42 @@ pub fn fixture_call(spec: &Spec) -> TokenStream {
                     args.push(quote!(a.body::<#t>()?));
                 } else {
                     setters.push(quote!(let c = a.opt_body(c, |c, v: #t| c.body(v))?;));
+                }
+            }
+            let only_form = op.body.is_none();
+            for field in &op.form {
+                let (name, setter) = (&field.name, ident(&field.rust));
+                let positional = field.required && only_form && op.body_required;
+                match &field.kind {
+                    FormKind::File if positional => args.push(quote!(
+                        a.form_files(#name)?.into_iter().next().ok_or_else(|| format!("the fixture's form has no file `{}`", #name))?
+                    )),
+                    FormKind::File => setters.push(quote!(
+                        let c = match a.form_files(#name)?.into_iter().next() {
+                            Some(file) => c.#setter(file),
+                            None => c,
+                        };
+                    )),
+                    FormKind::Files if positional => args.push(quote!(a.form_files(#name)?)),
+                    FormKind::Files => setters.push(quote!(
+                        let files = a.form_files(#name)?;
+                        let c = if files.is_empty() { c } else { c.#setter(files) };
+                    )),
+                    FormKind::Json => {
+                        if positional {
+                            args.push(quote!(a.form_required::<::serde_json::Value>(#name)?));
+                        } else {
+                            setters.push(quote!(let c = a.opt_form(c, #name, |c, v: ::serde_json::Value| c.#setter(v))?;));
+                        }
+                    }
+                    FormKind::Value(t) => {
+                        let t = param_rust_type(t);
+                        if positional {
+                            args.push(quote!(a.form_required::<#t>(#name)?));
+                        } else {
+                            setters.push(quote!(let c = a.opt_form(c, #name, |c, v: #t| c.#setter(v))?;));
+                        }
+                    }
                 }
             }
             let call = quote!(client #(.#chain())* .#method(#(#args),*));

@@ -376,6 +376,10 @@ pub struct Op {
     /// Header parameters: typed builder methods, sent as headers.
     pub headers: Vec<Param>,
     pub body: Option<Body>,
+    /// The fields of a multipart or URL-encoded body (empty for JSON or no body).
+    pub form: Vec<FormField>,
+    /// Whether the request body is required (in one of its encodings, when it has two).
+    pub body_required: bool,
     /// The task profile whose acknowledgements this operation may answer with.
     pub task: Option<String>,
     /// The request-body kind, from the `requestBody` content types.
@@ -400,6 +404,33 @@ pub struct Op {
 pub struct Body {
     pub type_name: String,
     pub required: bool,
+}
+
+/// One field of a multipart (or URL-encoded) request body: a setter of the builder, a part (or
+/// pair) on the wire.
+#[derive(Debug, Clone)]
+pub struct FormField {
+    pub name: String,
+    pub rust: String,
+    pub required: bool,
+    pub kind: FormKind,
+    pub description: Option<String>,
+    /// For files: the content types the spec's `encoding` allows (`image/*` wildcards; empty:
+    /// any).
+    pub content_types: Vec<String>,
+}
+
+/// What one form field holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    /// One file (`type: string, format: binary`).
+    File,
+    /// Several files under one name (an array of those).
+    Files,
+    /// A scalar, an enum or an array of them (the array repeats the field).
+    Value(ParamType),
+    /// Anything else (an object, an array of objects): sent as JSON text.
+    Json,
 }
 
 /// A stream operation's event map (`x-agentwire-stream`).
@@ -1506,11 +1537,11 @@ fn read_op(
         params.push((format!("{p}/parameters/{i}"), prm.clone()));
     }
     // Every parameter's Rust name, for the collision check below: (name, in, pointer).
-    let mut rust_names: Vec<(String, String, &str)> = Vec::new();
+    let mut rust_names: Vec<(String, String, String)> = Vec::new();
     for (pp, prm) in &params {
         let name = get_str(prm, "name").unwrap_or_default();
         let location = get_str(prm, "in").unwrap_or_default();
-        rust_names.push((name.clone(), location.clone(), pp));
+        rust_names.push((name.clone(), location.clone(), pp.clone()));
         let schema = prm.get("schema").cloned().unwrap_or(Value::Null);
         let ty = param_type(&schema, schemas);
         let Some(ty) = ty else {
@@ -1606,10 +1637,13 @@ fn read_op(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mut body = None;
+    let mut form = Vec::new();
+    let mut body_required = false;
     let mut request_kind = RequestKind::None;
     if let Some(rb) = op.get("requestBody") {
         let bp = format!("{p}/requestBody");
         let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
+        body_required = required;
         let content = rb.get("content").and_then(Value::as_object);
         if let Some(c) = content {
             let has = |t: &str| c.contains_key(t);
@@ -1630,49 +1664,62 @@ fn read_op(
                 }
             };
         }
-        match content {
-            Some(c) if c.len() == 1 && c.contains_key("application/json") => {
-                let schema = &c["application/json"]["schema"];
-                match ref_name(schema, "schemas") {
+        if let Some(c) = content {
+            // The JSON body: a `$ref` to a named component (typed by the generator).
+            if let Some(media) = c.get("application/json") {
+                match ref_name(&media["schema"], "schemas") {
                     Some(name) => {
                         body = Some(Body {
                             type_name: format!("types::{name}"),
-                            required,
+                            // With a multipart alternative, neither encoding is required alone.
+                            required: required && c.len() == 1,
                         });
                     }
                     None => d.error(
-                        &bp,
+                        &format!("{bp}/content/application~1json/schema"),
                         opid,
                         "request bodies are a `$ref` to a named component schema",
                     ),
                 }
             }
-            Some(c) if !c.is_empty() => {
-                if !hand_written {
-                    d.error(
-                        &bp,
+            for ct in ["multipart/form-data", "application/x-www-form-urlencoded"] {
+                if let Some(media) = c.get(ct) {
+                    let mp = format!("{bp}/content/{}", escape(ct));
+                    // Within its encoding, a form's required fields are required whenever the
+                    // body is, or the form is one of two encodings.
+                    form = read_form(
+                        media,
+                        &mp,
+                        required || c.len() > 1,
+                        ct == "multipart/form-data",
                         opid,
-                        format!(
-                            "the `{}` request kind is declared, but the generator does not build it yet: mark the operation `x-agentwire-hand-written: true`",
-                            request_kind.name()
-                        ),
+                        schemas,
+                        d,
                     );
                 }
-                for (ct, media) in c {
-                    if let Some(schema) = media.get("schema") {
-                        check_schema(
-                            schema,
-                            &format!("{bp}/content/{}/schema", escape(ct)),
-                            opid,
-                            false,
-                            schemas,
-                            loose,
-                            d,
-                        );
-                    }
+            }
+            for (ct, media) in c {
+                if let Some(schema) = media.get("schema") {
+                    check_schema(
+                        schema,
+                        &format!("{bp}/content/{}/schema", escape(ct)),
+                        opid,
+                        false,
+                        schemas,
+                        loose,
+                        d,
+                    );
                 }
             }
-            _ => d.error(&bp, opid, "requestBody needs `content`"),
+            if c.is_empty() {
+                d.error(&bp, opid, "requestBody needs `content`");
+            }
+        } else {
+            d.error(&bp, opid, "requestBody needs `content`");
+        }
+        for f in &form {
+            let at = format!("{bp}/content");
+            rust_names.push((f.name.clone(), "form field".to_owned(), at));
         }
     }
 
@@ -1949,6 +1996,8 @@ fn read_op(
         query,
         headers,
         body,
+        form,
+        body_required,
         task,
         request_kind,
         response_kind,
@@ -1963,6 +2012,92 @@ fn read_op(
         hand_written,
         pointer: p.to_string(),
     })
+}
+
+/// The fields of a multipart or URL-encoded request body (`media`: its media type object):
+/// an object schema (a `$ref` to a component or inline), one field per property; the files'
+/// allowed content types from `encoding.<field>.contentType`.
+fn read_form(
+    media: &Value,
+    p: &str,
+    required_body: bool,
+    multipart: bool,
+    opid: Option<&str>,
+    schemas: &Map<String, Value>,
+    d: &mut Diagnostics,
+) -> Vec<FormField> {
+    let schema = &media["schema"];
+    let object = match ref_name(schema, "schemas") {
+        Some(name) => schemas.get(name).cloned().unwrap_or(Value::Null),
+        None => schema.clone(),
+    };
+    let Some(props) = object.get("properties").and_then(Value::as_object) else {
+        d.error(
+            &format!("{p}/schema"),
+            opid,
+            "a form body is an object schema whose properties are its fields",
+        );
+        return Vec::new();
+    };
+    let required: Vec<&str> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let binary = |s: &Value| {
+        s.get("type").and_then(Value::as_str) == Some("string")
+            && s.get("format").and_then(Value::as_str) == Some("binary")
+    };
+    let mut fields = Vec::new();
+    for (name, prop) in props {
+        let prop = match ref_name(prop, "schemas").and_then(|n| schemas.get(n)) {
+            Some(target) if target.get("enum").is_none() => target.clone(),
+            _ => prop.clone(),
+        };
+        let kind = if binary(&prop) {
+            FormKind::File
+        } else if prop.get("type").and_then(Value::as_str) == Some("array")
+            && prop.get("items").is_some_and(binary)
+        {
+            FormKind::Files
+        } else {
+            match param_type(&prop, schemas) {
+                Some(t) => FormKind::Value(t),
+                None => FormKind::Json,
+            }
+        };
+        if !multipart && matches!(kind, FormKind::File | FormKind::Files) {
+            d.error(
+                &format!("{p}/schema"),
+                opid,
+                format!("form field `{name}` is a file: files go in `multipart/form-data`"),
+            );
+        }
+        let content_types = media
+            .pointer(&format!("/encoding/{}/contentType", escape(name)))
+            .and_then(Value::as_str)
+            .map(|list| {
+                list.split(',')
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        fields.push(FormField {
+            rust: rust_ident(name),
+            name: name.clone(),
+            required: required_body && required.contains(&name.as_str()),
+            kind,
+            description: prop
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            content_types,
+        });
+    }
+    fields
 }
 
 /// One task profile of `x-agentwire-tasks`, with the defaults openapi/README.md gives.
@@ -2386,7 +2521,7 @@ fn param_type(schema: &Value, schemas: &Map<String, Value>) -> Option<ParamType>
 /// to come): their Rust names (snake_case, a keyword suffixed with `_`) must differ from one
 /// another and from the `body`, and from every method the request builder already has.
 fn check_param_names(
-    params: &[(String, String, &str)],
+    params: &[(String, String, String)],
     body: Option<&Body>,
     kind: ResponseKind,
     opid: Option<&str>,
@@ -2399,7 +2534,10 @@ fn check_param_names(
     }
     let described: Vec<String> = params
         .iter()
-        .map(|(name, location, _)| format!("{location} parameter `{name}`"))
+        .map(|(name, location, _)| match location.as_str() {
+            "form field" => format!("form field `{name}`"),
+            _ => format!("{location} parameter `{name}`"),
+        })
         .collect();
     for ((name, _, pointer), what) in params.iter().zip(&described) {
         let rust = rust_ident(name);

@@ -4,7 +4,8 @@
 //!
 //! - error responses (several error body types panic it; errors are the runtime's job), and the
 //!   `202` acknowledgement of a task operation (a second success type panics it too);
-//! - hand-written operations (multipart bodies and SSE streams stop or panic it);
+//! - hand-written operations (SSE streams stop or panic it), and form request bodies
+//!   (multipart, URL-encoded: progenitor refuses them; the generator writes their fields);
 //! - `format: date-time`/`date`/`time`/`uuid` (decoded as `String`, so an unverified server format
 //!   never fails a whole response);
 //! - loose arrays, replaced by a synthetic component that becomes `LooseList<T>`;
@@ -43,6 +44,17 @@ pub fn for_progenitor(value: &Value, spec: &Spec, module: &str) -> (Value, Vec<(
                     continue;
                 }
                 op.insert("operationId".into(), Value::String(id.replace('.', "_")));
+                // Form bodies are ours (progenitor refuses them): it sees the JSON one only.
+                let no_json = match op.get_mut("requestBody").and_then(|b| b.get_mut("content")) {
+                    Some(Value::Object(content)) => {
+                        content.retain(|ct, _| ct == "application/json");
+                        content.is_empty()
+                    }
+                    _ => false,
+                };
+                if no_json {
+                    op.remove("requestBody");
+                }
                 // A task operation's acknowledgement is the runtime's, not a second result.
                 let task = spec.ops.iter().any(|o| o.id == id && o.task.is_some());
                 if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {

@@ -87,6 +87,7 @@ pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageContext, Page
 pub use runtime::response::Response;
 pub use runtime::stream::{DEFAULT_RECONNECT_BUDGET, EventStream};
 pub use runtime::task::{Accepted, TaskHandle, TaskStatus};
+pub use runtime::upload::{DEFAULT_MAX_UPLOAD_BYTES, Upload};
 
 /// Server-Sent-Events decoding (what every platform's streams are built on).
 pub mod sse {

@@ -247,6 +247,54 @@ impl<'f> Args<'f> {
         })
     }
 
+    /// A form field of the fixture's `request.form`, as the setter's type; `None` when absent.
+    pub(crate) fn form_value<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, String> {
+        match self.fixture.request.form.as_ref().and_then(|f| f.get(name)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| format!("the fixture's form field `{name}` does not decode: {e}")),
+        }
+    }
+
+    /// A required form field of the fixture.
+    pub(crate) fn form_required<T: DeserializeOwned>(&self, name: &str) -> Result<T, String> {
+        self.form_value(name)?
+            .ok_or_else(|| format!("the fixture's form has no `{name}`"))
+    }
+
+    /// The files a form field names (by file name): each sent as a few bytes under that name.
+    pub(crate) fn form_files(&self, name: &str) -> Result<Vec<crate::Upload>, String> {
+        let names: Vec<String> = match self.fixture.request.form.as_ref().and_then(|f| f.get(name))
+        {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("the fixture's form field `{name}` lists file names"))?,
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(_) => return Err(format!("the fixture's form field `{name}` is a file name")),
+        };
+        Ok(names
+            .into_iter()
+            .map(|n| crate::Upload::bytes(n, &b"fixture file"[..]))
+            .collect())
+    }
+
+    /// Applies `set` with a form field of the fixture, if it names one.
+    pub(crate) fn opt_form<B, T: DeserializeOwned>(
+        &self,
+        builder: B,
+        name: &str,
+        set: impl FnOnce(B, T) -> B,
+    ) -> Result<B, String> {
+        Ok(match self.form_value(name)? {
+            Some(v) => set(builder, v),
+            None => builder,
+        })
+    }
+
     /// The fixture's body, if it has one, as the operation's body type.
     fn body_value<T: DeserializeOwned>(&self) -> Result<Option<T>, String> {
         match &self.fixture.request.body {

@@ -24,7 +24,20 @@ fn repo() -> &'static Path {
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("agentwire-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["openapi", "fixtures/bimpeai"] {
+    // The specs and every platform's fixtures.
+    let mut subs = vec!["openapi".to_owned()];
+    for entry in std::fs::read_dir(repo().join("fixtures")).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            subs.push(format!("fixtures/{name}"));
+        }
+    }
+    for sub in &subs {
         std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
         for entry in std::fs::read_dir(repo().join(sub)).expect("read") {
             let path = entry.expect("entry").path();

@@ -23,20 +23,55 @@ use std::sync::Arc;
 use agentwire::{Auth, ClientBuilder, ErrorKind, Operation, Platform, Secret, StaticCredentials};
 use serde_json::{Value, json};
 
-/// The test value of each credential a platform may require (BimpeAI's fixtures send
-/// `Bearer sk_test`).
-fn secret(credential: &str) -> String {
-    match credential {
-        "api_key" => "sk_test".to_owned(),
-        other => format!("{other}_test"),
+/// The test value of each credential of a platform, as its fixtures send it (BimpeAI's
+/// `Authorization: Bearer sk_test`, Knowrithm's `X-API-Key: ak_test`): read from the headers and
+/// query of each fixture, by the auth schemes of its operation; `<name>_test` for a credential no
+/// fixture shows.
+/// Each credential's test value, by name.
+type Secrets = BTreeMap<&'static str, String>;
+
+fn secrets(platform: &'static Platform, fixtures: &[Fixture]) -> Secrets {
+    let mut found = BTreeMap::new();
+    for f in fixtures {
+        let Some(op) = platform.operation(&f.operation) else {
+            continue;
+        };
+        for scheme in op.auth.iter().flat_map(|alternative| alternative.iter()) {
+            let (credential, value) = match scheme {
+                Auth::Bearer(c) => (
+                    *c,
+                    f.request
+                        .headers
+                        .get("authorization")
+                        .and_then(|v| v.strip_prefix("Bearer "))
+                        .map(str::to_owned),
+                ),
+                Auth::Header(h, c) => (*c, f.request.headers.get(&h.to_ascii_lowercase()).cloned()),
+                Auth::Query(q, c) => (*c, f.request.query.get(*q).cloned()),
+                _ => continue,
+            };
+            if let Some(value) = value {
+                found.entry(credential).or_insert(value);
+            }
+        }
     }
+    for c in platform.credentials {
+        found
+            .entry(c.name)
+            .or_insert_with(|| format!("{}_test", c.name));
+    }
+    found
 }
 
-/// A client of `platform` pointed at the mock, with every credential the platform requires.
-fn client_for(platform: &'static Platform, mock: &MockServer) -> FixtureClient {
+/// A client of `platform` pointed at the mock, with every credential the platform takes.
+fn client_for(
+    platform: &'static Platform,
+    mock: &MockServer,
+    fixtures: &[Fixture],
+) -> FixtureClient {
     let mut credentials = StaticCredentials::default();
-    for credential in platform.required_credentials {
-        credentials.set(*credential, Secret::new(secret(credential)));
+    for (credential, value) in secrets(platform, fixtures) {
+        credentials.set(credential, Secret::new(value));
     }
     let builder = ClientBuilder::<()>::new()
         .base_url(mock.base_url())
@@ -50,7 +85,8 @@ async fn check_platform(platform: &'static Platform) -> (usize, Vec<String>) {
     let fixtures = embedded_fixtures(platform).expect("the fixtures parse");
     assert!(!fixtures.is_empty(), "{}: no fixtures", platform.name);
     let mock = MockServer::start(platform).await.expect("the mock starts");
-    let client = client_for(platform, &mock);
+    let secrets = secrets(platform, &fixtures);
+    let client = client_for(platform, &mock, &fixtures);
 
     let with_success: BTreeSet<&str> = fixtures
         .iter()
@@ -67,7 +103,7 @@ async fn check_platform(platform: &'static Platform) -> (usize, Vec<String>) {
             continue;
         }
         checked += 1;
-        let problems = check_fixture(&client, &mock, f).await;
+        let problems = check_fixture(&client, &mock, f, &secrets).await;
         if !problems.is_empty() {
             failures.push(format!(
                 "{}/{}:\n      {}",
@@ -96,7 +132,12 @@ fn expected_error_kind(status: u16) -> Option<ErrorKind> {
 }
 
 /// Runs one fixture and checks it; every problem found.
-async fn check_fixture(client: &FixtureClient, mock: &MockServer, f: &Fixture) -> Vec<String> {
+async fn check_fixture(
+    client: &FixtureClient,
+    mock: &MockServer,
+    f: &Fixture,
+    secrets: &Secrets,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let platform = client.platform();
     let Some(op) = platform.operation(&f.operation) else {
@@ -118,7 +159,7 @@ async fn check_fixture(client: &FixtureClient, mock: &MockServer, f: &Fixture) -
         }
         Err(e) => return vec![e],
     };
-    check_request(mock, platform, f, op, &mut problems);
+    check_request(mock, platform, f, op, secrets, &mut problems);
     check_result(platform, op, f, answer, got, &mut problems);
     problems
 }
@@ -130,6 +171,7 @@ fn check_request(
     platform: &Platform,
     f: &Fixture,
     op: &Operation,
+    secrets: &Secrets,
     problems: &mut Vec<String>,
 ) {
     let journal = mock.journal();
@@ -175,8 +217,41 @@ fn check_request(
             want.query, r.query
         ));
     }
-    check_body(r, want.body.as_ref(), problems);
-    check_headers(r, platform, f, op, problems);
+    match &want.form {
+        Some(form) => check_form(r, form, problems),
+        None => check_body(r, want.body.as_ref(), problems),
+    }
+    check_headers(r, platform, f, op, secrets, problems);
+}
+
+/// A form request: every field the fixture names sent as a part (a file under its file name),
+/// and no other field.
+fn check_form(r: &Received, want: &Value, problems: &mut Vec<String>) {
+    let Some(want) = want.as_object() else {
+        problems.push("form: the fixture's form is not an object".into());
+        return;
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for (name, value) in want {
+        match value {
+            Value::Array(items) => expected.extend(items.iter().map(|i| (name.clone(), text(i)))),
+            other => expected.push((name.clone(), text(other))),
+        }
+    }
+    let mut sent: Vec<(String, String)> = r
+        .form
+        .iter()
+        .map(|p| (p.name.clone(), p.file_name.clone().unwrap_or_else(|| p.text())))
+        .collect();
+    expected.sort();
+    sent.sort();
+    if expected != sent {
+        problems.push(format!("form: expected {expected:?}, sent {sent:?}"));
+    }
 }
 
 fn check_body(r: &Received, want: Option<&Value>, problems: &mut Vec<String>) {
@@ -218,7 +293,8 @@ fn check_body(r: &Received, want: Option<&Value>, problems: &mut Vec<String>) {
 }
 
 /// Whether the request carries every scheme of one auth alternative, each with its test value.
-fn carries(r: &Received, alternative: &[Auth]) -> bool {
+fn carries(r: &Received, alternative: &[Auth], secrets: &Secrets) -> bool {
+    let secret = |c: &str| secrets.get(c).cloned().unwrap_or_default();
     alternative.iter().all(|scheme| match *scheme {
         Auth::Bearer(c) => r.header("authorization") == Some(&*format!("Bearer {}", secret(c))),
         Auth::Header(name, c) => r.header(&name.to_ascii_lowercase()) == Some(&*secret(c)),
@@ -232,6 +308,7 @@ fn check_headers(
     platform: &Platform,
     f: &Fixture,
     op: &Operation,
+    secrets: &Secrets,
     problems: &mut Vec<String>,
 ) {
     // The headers the fixture names (its credentials among them).
@@ -251,7 +328,11 @@ fn check_headers(
                 "authorization sent on a public operation: {authorization:?}"
             ));
         }
-    } else if !op.auth.iter().any(|alternative| carries(r, alternative)) {
+    } else if !op
+        .auth
+        .iter()
+        .any(|alternative| carries(r, alternative, secrets))
+    {
         problems.push(format!(
             "credentials: none of the alternatives {:?} was sent whole (headers {:?})",
             op.auth,
@@ -540,7 +621,11 @@ async fn every_operation_of_every_platform_against_its_fixtures() {
 async fn a_fixture_that_does_not_fit_its_operation_is_reported() {
     use agentwire::bimpeai::PLATFORM;
     let mock = MockServer::start(&PLATFORM).await.expect("the mock starts");
-    let client = client_for(&PLATFORM, &mock);
+    let client = client_for(
+        &PLATFORM,
+        &mock,
+        &embedded_fixtures(&PLATFORM).expect("fixtures"),
+    );
     let answer = FixtureResponse::json(200, json!({"message": "ok", "data": null}));
 
     let misplaced = Fixture::new("agents.retrieve", "GET", "/agents", answer.clone());

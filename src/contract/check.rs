@@ -447,7 +447,7 @@ impl Contract {
                     }
                 }
             }
-            (Some(decl), None) if decl.required => {
+            (Some(decl), None) if decl.required && req.form.is_none() => {
                 sink.fail(
                     "/request/body",
                     "required",
@@ -461,6 +461,32 @@ impl Contract {
                     format!("{} takes no request body", op.id),
                 );
             }
+            _ => {}
+        }
+        // A form body: its fields against the form's schema (a file stands as its name).
+        let form = req.form.as_ref().filter(|f| !f.is_null());
+        match (op.form.is_empty(), form) {
+            (false, Some(form)) => {
+                let schema = ["multipart~1form-data", "application~1x-www-form-urlencoded"]
+                    .iter()
+                    .find_map(|ct| {
+                        self.op_value(op)
+                            .pointer(&format!("/requestBody/content/{ct}/schema"))
+                            .cloned()
+                    })
+                    .unwrap_or(Value::Bool(true));
+                self.validate(&schema, form, "/request/form", sink);
+            }
+            (false, None) if op.body_required && body.is_none() => sink.fail(
+                "/request/form",
+                "required",
+                format!("{} requires a request body (`body` or `form`)", op.id),
+            ),
+            (true, Some(_)) => sink.fail(
+                "/request/form",
+                "body",
+                format!("{} takes no form body", op.id),
+            ),
             _ => {}
         }
     }

@@ -45,6 +45,10 @@ pub struct FixtureRequest {
     /// The JSON body, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+    /// A form body (multipart or URL-encoded), if any: its fields as a JSON object, a file as
+    /// its file name (several files: a list of names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Value>,
 }
 
 /// The response side of a fixture.
@@ -278,6 +282,7 @@ impl Fixture {
                 query: BTreeMap::new(),
                 headers: BTreeMap::new(),
                 body: None,
+                form: None,
             },
             response: Some(response),
             responses: Vec::new(),
@@ -295,6 +300,12 @@ impl Fixture {
     /// Matches only requests carrying this query parameter.
     pub fn with_query(mut self, name: &str, value: &str) -> Self {
         self.request.query.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Matches only form requests with every field of `form` (a file by its file name).
+    pub fn with_form(mut self, form: Value) -> Self {
+        self.request.form = Some(form);
         self
     }
 

@@ -81,6 +81,7 @@
 //! truncated, with [`Received::truncated`] set. `GET /_agentwire/` is not journalled.
 
 mod fixture;
+mod form;
 mod journal;
 mod request;
 mod shape;
@@ -101,6 +102,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 pub use fixture::{Fixture, FixtureError, FixtureRequest, FixtureResponse, SseBody};
+pub use form::FormPart;
 pub use journal::JournalLimits;
 
 use crate::runtime::operation::{
@@ -193,6 +195,8 @@ pub struct Received {
     pub body_len: usize,
     /// Whether `body` holds only the start of a longer body.
     pub truncated: bool,
+    /// The parts of a form body (multipart or URL-encoded), in order; empty for any other.
+    pub form: Vec<FormPart>,
     /// Which answer the mock gave.
     pub answer: Answer,
     /// The status it answered with.
@@ -241,6 +245,11 @@ impl Received {
     /// The body as JSON, if it is JSON (a truncated body seldom is).
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The first form part named `name` (a field or a file).
+    pub fn form_part(&self, name: &str) -> Option<&FormPart> {
+        self.form.iter().find(|p| p.name == name)
     }
 
     /// A header's value.
@@ -776,6 +785,23 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
     };
 
     let routed = route(shared.platform, &method, &full_path);
+    // A form body is read into its parts: journalled, and validated by its schema.
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let form = match (form::kind(content_type.as_deref()), &read) {
+        (Some(kind), Ok(bytes)) => Some(
+            form::parse(
+                kind,
+                content_type.as_deref().unwrap_or_default(),
+                bytes.clone(),
+            )
+            .await,
+        ),
+        _ => None,
+    };
     let (kept, truncated) = lock(&shared.journal).kept_body(&body);
     let mut received = Received {
         operation: routed.as_ref().map(|(op, _)| op.id.to_owned()),
@@ -789,6 +815,10 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
         body: kept,
         body_len,
         truncated,
+        form: match &form {
+            Some(Ok(parts)) => parts.clone(),
+            _ => Vec::new(),
+        },
         answer: Answer::NoRoute,
         status: 0,
     };
@@ -798,7 +828,7 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
         .and_then(|(op, _)| shared.platform.host_of(op))
         .or(shared.platform.hosts.first())
         .and_then(|h| h.errors.request_id.first().copied());
-    let (answer, reply) = decide(&shared, routed, &received, read.map(|_| body));
+    let (answer, reply) = decide(&shared, routed, &received, read.map(|_| body), form);
     received.status = match &reply {
         Reply::Fixture { response, .. } => response.status,
         Reply::Own { status, .. } => *status,
@@ -841,6 +871,7 @@ fn decide(
     routed: Option<(&'static Operation, String)>,
     req: &Received,
     body: Result<Bytes, (BodyError, usize)>,
+    form: Option<Result<Vec<FormPart>, String>>,
 ) -> (Answer, Reply) {
     // The error format of the host the request was routed to (its profile), else the first's.
     let format = routed
@@ -938,14 +969,22 @@ fn decide(
     // fixture (the contract suite holds every fixture's request to the spec) can stand for it,
     // and a catch-all fixture must not make an invalid request look accepted.
     if !shared.strict
-        && let Some((spec, body_schema)) = shared.requests.as_ref().and_then(|r| r.get(op.id))
+        && let Some(parsed) = shared.requests.as_ref().and_then(|r| r.get(op.id))
     {
         let defs = shared
             .requests
             .as_ref()
             .map(|r| &r.defs)
             .unwrap_or(&Value::Null);
-        let problems = request::problems(spec, body_schema, defs, op.path, &rel, &req.query, &body);
+        let problems = request::problems(
+            &parsed,
+            defs,
+            op.path,
+            &rel,
+            &req.query,
+            &body,
+            form.as_ref(),
+        );
         // The platform's own recorded answer to this very request, when a fixture names it.
         if !problems.is_empty()
             && let Some((response, file, play)) =
@@ -1104,8 +1143,8 @@ fn pick(
         Pick::Default => fixtures
             .iter()
             .position(|e| e.fixture.operation == op.id && e.fixture.is_default()),
-        Pick::Best => best_match(&fixtures, op.id, rel, &query, &body),
-        Pick::RecordedError => best_match(&fixtures, op.id, rel, &query, &body)
+        Pick::Best => best_match(&fixtures, op.id, rel, &query, &body, &req.form),
+        Pick::RecordedError => best_match(&fixtures, op.id, rel, &query, &body, &req.form)
             .filter(|i| fixtures.get(*i).is_some_and(|e| e.fixture.is_error())),
     }?;
     let play = op.stream.map(|stream| {
@@ -1196,6 +1235,7 @@ fn best_match(
     rel: &str,
     query: &BTreeMap<String, String>,
     body: &Value,
+    form: &[FormPart],
 ) -> Option<usize> {
     let mut best: Option<((bool, bool, usize, bool), usize)> = None;
     for (index, entry) in fixtures.iter().enumerate() {
@@ -1208,7 +1248,11 @@ fn best_match(
             None | Some(Value::Null) => true,
             Some(named) => subset(named, body),
         };
-        if !query_ok || !body_ok {
+        let form_ok = match &f.request.form {
+            None | Some(Value::Null) => true,
+            Some(named) => form_subset(named, form),
+        };
+        if !query_ok || !body_ok || !form_ok {
             continue;
         }
         let exact_path = f.request.path == rel;
@@ -1223,6 +1267,28 @@ fn best_match(
         }
     }
     best.map(|(_, index)| index)
+}
+
+/// Whether a form request has every field a fixture names: each value (a file by its file
+/// name; a list, each of its items) equal, as text, to a part of that name.
+fn form_subset(named: &Value, parts: &[FormPart]) -> bool {
+    let Some(named) = named.as_object() else {
+        return false;
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let has = |name: &str, want: &Value| {
+        let want = text(want);
+        parts.iter().any(|p| {
+            p.name == name && (p.file_name.as_deref() == Some(want.as_str()) || p.text() == want)
+        })
+    };
+    named.iter().all(|(name, value)| match value {
+        Value::Array(items) => items.iter().all(|item| has(name, item)),
+        other => has(name, other),
+    })
 }
 
 /// `GET /_agentwire/`: the URLs, and every operation with its fixtures.

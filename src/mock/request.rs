@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 
-use super::spec::RequestSpec;
+use super::form::{self, FormPart};
+use super::spec::Parsed;
 use super::validate;
 use crate::runtime::operation::match_template;
 
@@ -14,15 +15,17 @@ use crate::runtime::operation::match_template;
 const BODY: &str = "body";
 
 /// Every problem of a routed request; empty when it is valid against the spec.
+#[allow(clippy::too_many_arguments, reason = "one request, in its parts")]
 pub(crate) fn problems(
-    spec: &RequestSpec,
-    body_schema: Option<&Value>,
+    parsed: &Parsed<'_>,
     defs: &Value,
     template: &str,
     path: &str,
     query: &[(String, String)],
     body: &[u8],
+    form_parts: Option<&Result<Vec<FormPart>, String>>,
 ) -> Vec<String> {
+    let spec = parsed.spec;
     let mut out = Vec::new();
     if let Some((_, values)) = match_template(template, path) {
         for (name, raw) in values {
@@ -53,7 +56,35 @@ pub(crate) fn problems(
             out.push(format!("{}: is required", param.name));
         }
     }
-    if let Some(declared) = &spec.body {
+    let empty = std::str::from_utf8(body).is_ok_and(|t| t.trim().is_empty());
+    match (form_parts, &spec.form, &spec.body) {
+        // A form, to an operation that takes one.
+        (Some(Err(e)), Some(_), _) => out.push(format!("{BODY}: {e}")),
+        (Some(Ok(parts)), Some(declared), _) => {
+            if parts.is_empty() && declared.required {
+                out.push(format!("{BODY}: is required"));
+            } else if let Some(schema) = parsed.form {
+                let value = form::to_json(parts, schema, defs);
+                out.extend(
+                    validate::validate(schema, defs, &value)
+                        .iter()
+                        .map(|v| v.field_error(BODY)),
+                );
+            }
+        }
+        (Some(_), None, Some(_)) => out.push(format!(
+            "{BODY}: must be JSON (application/json), not a form"
+        )),
+        // No form, to an operation that takes only one.
+        (None, Some(declared), None) if empty && declared.required => {
+            out.push(format!("{BODY}: is required"));
+        }
+        (None, Some(_), None) if !empty => out.push(format!(
+            "{BODY}: must be a form (multipart/form-data or application/x-www-form-urlencoded)"
+        )),
+        _ => {}
+    }
+    if let (Some(declared), None) = (&spec.body, form_parts) {
         let text = std::str::from_utf8(body).map(str::trim);
         match text {
             Ok("") if declared.required => out.push(format!("{BODY}: is required")),
@@ -61,7 +92,7 @@ pub(crate) fn problems(
             _ => match serde_json::from_slice::<Value>(body) {
                 Err(e) => out.push(format!("{BODY}: is not valid JSON ({e})")),
                 Ok(value) => {
-                    if let Some(schema) = body_schema {
+                    if let Some(schema) = parsed.body {
                         out.extend(
                             validate::validate(schema, defs, &value)
                                 .iter()
@@ -78,7 +109,7 @@ pub(crate) fn problems(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::spec::{BodySpec, ParamKind, ParamSpec};
+    use crate::mock::spec::{BodySpec, ParamKind, ParamSpec, RequestSpec};
     use serde_json::json;
 
     static SPEC: RequestSpec = RequestSpec {
@@ -104,6 +135,7 @@ mod tests {
             schema: "",
             required: true,
         }),
+        form: None,
     };
 
     fn check(path: &str, query: &[(&str, &str)], body: &str) -> Vec<String> {
@@ -113,14 +145,19 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        let parsed = Parsed {
+            spec: &SPEC,
+            body: Some(&schema),
+            form: None,
+        };
         problems(
-            &SPEC,
-            Some(&schema),
+            &parsed,
             &json!({}),
             "/things/{thing_id}",
             path,
             &query,
             body.as_bytes(),
+            None,
         )
     }
 

@@ -25,6 +25,9 @@ pub(crate) struct RequestSpec {
     pub query: &'static [ParamSpec],
     /// The JSON request body, when the operation takes one.
     pub body: Option<BodySpec>,
+    /// The form body (multipart or URL-encoded), when the operation takes one: its schema is
+    /// the form's object, one property per field.
+    pub form: Option<BodySpec>,
 }
 
 /// One path or query parameter.
@@ -77,7 +80,14 @@ pub(crate) fn table(platform: &crate::Platform) -> Option<&'static RequestTable>
 #[derive(Debug)]
 pub(crate) struct Requests {
     pub defs: Value,
-    operations: Vec<(&'static RequestSpec, Option<Value>)>,
+    operations: Vec<(&'static RequestSpec, Option<Value>, Option<Value>)>,
+}
+
+/// One operation's request spec with its body schemas parsed.
+pub(crate) struct Parsed<'a> {
+    pub spec: &'static RequestSpec,
+    pub body: Option<&'a Value>,
+    pub form: Option<&'a Value>,
 }
 
 impl Requests {
@@ -87,27 +97,31 @@ impl Requests {
         let defs = serde_json::from_str(table.defs)
             .map_err(|e| format!("the generated request schemas do not parse: {e}"))?;
         let mut operations = Vec::with_capacity(table.operations.len());
+        let schema = |b: &Option<BodySpec>, op: &RequestSpec| match b {
+            Some(b) => serde_json::from_str(b.schema).map(Some).map_err(|e| {
+                format!(
+                    "the generated request schema of {} does not parse: {e}",
+                    op.operation
+                )
+            }),
+            None => Ok(None),
+        };
         for op in table.operations {
-            let body = match &op.body {
-                Some(b) => Some(serde_json::from_str(b.schema).map_err(|e| {
-                    format!(
-                        "the generated request schema of {} does not parse: {e}",
-                        op.operation
-                    )
-                })?),
-                None => None,
-            };
-            operations.push((op, body));
+            operations.push((op, schema(&op.body, op)?, schema(&op.form, op)?));
         }
         Ok(Requests { defs, operations })
     }
 
-    /// An operation's request spec and parsed body schema.
-    pub(crate) fn get(&self, operation: &str) -> Option<(&'static RequestSpec, Option<&Value>)> {
+    /// An operation's request spec and parsed body schemas.
+    pub(crate) fn get(&self, operation: &str) -> Option<Parsed<'_>> {
         self.operations
             .iter()
-            .find(|(op, _)| op.operation == operation)
-            .map(|(op, body)| (*op, body.as_ref()))
+            .find(|(op, _, _)| op.operation == operation)
+            .map(|(op, body, form)| Parsed {
+                spec: op,
+                body: body.as_ref(),
+                form: form.as_ref(),
+            })
     }
 }
 

@@ -127,6 +127,8 @@ pub(crate) struct Config {
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     pub max_retry_after: Duration,
+    /// The largest file an upload may carry, in bytes.
+    pub max_upload_bytes: u64,
     /// Overrides every task profile's first poll interval.
     pub task_interval: Option<Duration>,
     /// Overrides every task profile's maximum wait.
@@ -193,6 +195,7 @@ pub struct ClientBuilder<C> {
     max_retry_after: Duration,
     task_interval: Option<Duration>,
     task_max_wait: Option<Duration>,
+    max_upload_bytes: u64,
     _client: PhantomData<fn() -> C>,
 }
 
@@ -235,6 +238,7 @@ impl<C> ClientBuilder<C> {
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             task_interval: None,
             task_max_wait: None,
+            max_upload_bytes: super::upload::DEFAULT_MAX_UPLOAD_BYTES,
             _client: PhantomData,
         }
     }
@@ -353,6 +357,14 @@ impl<C> ClientBuilder<C> {
     /// are clamped to it. Default 60 s.
     pub fn max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
+        self
+    }
+
+    /// The largest file one upload may carry, in bytes (default
+    /// [`DEFAULT_MAX_UPLOAD_BYTES`](crate::DEFAULT_MAX_UPLOAD_BYTES), 100 MiB). A larger file is
+    /// an `InvalidInput` error before any request is sent.
+    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
         self
     }
 
@@ -492,6 +504,7 @@ impl<C> ClientBuilder<C> {
             max_retry_after: self.max_retry_after,
             task_interval: self.task_interval,
             task_max_wait: self.task_max_wait,
+            max_upload_bytes: self.max_upload_bytes,
             own_http,
         };
         Ok(Arc::new(ClientCore {

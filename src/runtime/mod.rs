@@ -19,6 +19,7 @@ pub(crate) mod send;
 pub mod sse;
 pub(crate) mod stream;
 pub(crate) mod task;
+pub(crate) mod upload;
 
 /// The runtime is a one-way stack: `send` (transport and retries) knows no result type and
 /// nothing above it, and generated code reaches the request path only through `call`.

@@ -3,18 +3,14 @@
 //! re-sent), and the call's options. The bottom of the request stack: it knows nothing of
 //! sending or decoding.
 
-use std::borrow::Cow;
-use std::sync::Arc;
-
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
+use std::borrow::Cow;
 
 use super::error::{Error, Result};
 use super::operation::Operation;
 use super::options::CallOptions;
-
-/// Makes the body of one attempt; called again for every retry.
-pub(crate) type BodyFactory = Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync>;
+use super::upload::{FormBody, Upload};
 
 /// The body of a request, in a form that can be sent more than once.
 #[derive(Clone)]
@@ -23,12 +19,9 @@ pub(crate) enum Body {
     Empty,
     /// A JSON document, serialised once.
     Json(Bytes),
-    /// A body built anew for each attempt (multipart uploads), with its content type.
-    #[allow(dead_code)]
-    Factory {
-        content_type: HeaderValue,
-        make: BodyFactory,
-    },
+    /// A form: multipart (built anew for every attempt, files streamed from disk) or
+    /// URL-encoded.
+    Form(FormBody),
 }
 
 /// One call of one operation, before it is sent.
@@ -97,6 +90,44 @@ impl Request {
         })?;
         self.headers.push((header, value));
         Ok(())
+    }
+
+    /// Applies `add` to the form body, started as multipart or URL-encoded if there is none yet.
+    fn with_form(&mut self, multipart: bool, add: impl FnOnce(&mut FormBody)) {
+        match &mut self.body {
+            Body::Form(form) => add(form),
+            _ => {
+                let mut form = FormBody {
+                    multipart,
+                    ..FormBody::default()
+                };
+                add(&mut form);
+                self.body = Body::Form(form);
+            }
+        }
+    }
+
+    /// Adds a text field to the form body (`multipart`: a multipart form, else URL-encoded).
+    #[allow(
+        dead_code,
+        reason = "called by generated code of specs with form bodies only"
+    )]
+    pub(crate) fn form_text(&mut self, multipart: bool, name: &'static str, value: String) {
+        self.with_form(multipart, |f| f.text(name, value));
+    }
+
+    /// Adds a file to the multipart body; `allowed`: the content types the spec allows.
+    #[allow(
+        dead_code,
+        reason = "called by generated code of specs with multipart bodies only"
+    )]
+    pub(crate) fn form_file(
+        &mut self,
+        name: &'static str,
+        upload: Upload,
+        allowed: &'static [&'static str],
+    ) {
+        self.with_form(true, |f| f.file(name, upload, allowed));
     }
 
     /// Serialises `body` as the JSON body, in place.

@@ -239,10 +239,34 @@ fn build_request(
     match &req.body {
         Body::Empty => {}
         Body::Json(bytes) => *request.body_mut() = Some(reqwest::Body::from(bytes.clone())),
-        Body::Factory { make, .. } => match make() {
-            Ok(body) => *request.body_mut() = Some(body),
-            Err(e) => return Err((e, permanent())),
-        },
+        Body::Form(form) if !form.multipart => {
+            request.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            *request.body_mut() = Some(reqwest::Body::from(form.urlencoded()));
+        }
+        // A multipart body is built anew for every attempt (files reopened, streamed); reqwest
+        // writes its boundary and, the parts' sizes being known, its length.
+        Body::Form(form) => {
+            let multipart = form.multipart().map_err(|e| (e, permanent()))?;
+            let built = core
+                .http
+                .request(prepared.method.clone(), url.clone())
+                .multipart(multipart)
+                .build()
+                .map_err(|e| transport(e, Some(url)))?;
+            let (headers, body) = (built.headers().clone(), built.body().is_some());
+            for name in [CONTENT_TYPE, reqwest::header::CONTENT_LENGTH] {
+                if let Some(value) = headers.get(&name) {
+                    request.headers_mut().insert(name, value.clone());
+                }
+            }
+            if body {
+                let mut built = built;
+                *request.body_mut() = built.body_mut().take();
+            }
+        }
     }
     Ok(request)
 }
@@ -572,9 +596,7 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         Body::Json(_) => {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        Body::Factory { content_type, .. } => {
-            headers.insert(CONTENT_TYPE, content_type.clone());
-        }
+        Body::Form(_) => {} // per attempt: a multipart boundary is new each time
     }
 
     let omitted = |name: &str| op.omit_headers.iter().any(|h| h.eq_ignore_ascii_case(name));
