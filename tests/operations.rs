@@ -245,7 +245,12 @@ fn check_form(r: &Received, want: &Value, problems: &mut Vec<String>) {
     let mut sent: Vec<(String, String)> = r
         .form
         .iter()
-        .map(|p| (p.name.clone(), p.file_name.clone().unwrap_or_else(|| p.text())))
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.file_name.clone().unwrap_or_else(|| p.text()),
+            )
+        })
         .collect();
     expected.sort();
     sent.sort();

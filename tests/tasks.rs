@@ -508,3 +508,57 @@ async fn a_status_answer_can_move_the_task_to_a_new_status_url() {
     );
     drop(mock);
 }
+
+#[tokio::test]
+async fn the_mock_runs_the_tasks_its_default_acknowledgements_start() {
+    // As the embedded fixtures are: the default answer is the acknowledgement, the typed result
+    // is `<operationId>.result.json`.
+    let mut ack = ack(json!({
+        "status": "accepted", "task_id": "t_recorded",
+        "status_url": "/api/v1/tasks/t_recorded/status"
+    }));
+    ack.file = "reports.build.json".into();
+    let mut result = Fixture::new(
+        "reports.build",
+        "POST",
+        "/reports",
+        FixtureResponse::json(200, json!({"id": "r_recorded", "rows": 9})),
+    );
+    result.file = "reports.build.result.json".into();
+    let (mock, client, _) = setup(vec![ack, result]).await;
+
+    let first = client
+        .reports()
+        .build(report_request())
+        .accepted()
+        .await
+        .expect("acknowledged");
+    let Accepted::Pending(mut first) = first else {
+        panic!("the default answer is an acknowledgement")
+    };
+    let second = client.reports().build(report_request()).accepted().await;
+    let Ok(Accepted::Pending(second)) = second else {
+        panic!("acknowledged again")
+    };
+    assert_ne!(
+        first.id(),
+        second.id(),
+        "each call starts a task of its own"
+    );
+    let ack = first.acknowledgement().expect("kept");
+    assert_eq!(
+        ack.value()["status_url"],
+        format!("/api/v1/tasks/{}/status", first.id().unwrap_or_default()),
+        "the status URL names the new task"
+    );
+    let report: types::Report = first.until_done().await.expect("resolved by the mock");
+    assert_eq!(report.rows, 9, "the `.result` fixture is the task's result");
+    let polled = mock.received("tasks.status");
+    assert_eq!(polled.len(), 1);
+    assert_eq!(
+        polled[0].answer,
+        agentwire::mock::Answer::Task {
+            id: first.id().unwrap_or_default().to_owned()
+        }
+    );
+}

@@ -87,6 +87,7 @@ mod request;
 mod shape;
 pub(crate) mod spec;
 mod stream;
+mod tasks;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -154,6 +155,12 @@ pub enum Answer {
     /// The body could not be read (malformed chunked encoding, shorter than its
     /// `Content-Length`): `400`.
     BadBody,
+    /// A poll of a task the mock started (an acknowledgement of its default answer): the
+    /// task's success state and result (see the module docs).
+    Task {
+        /// The task id.
+        id: String,
+    },
 }
 
 impl Answer {
@@ -168,6 +175,7 @@ impl Answer {
             Answer::NoFixture => "no-fixture",
             Answer::TooLarge => "too-large",
             Answer::BadBody => "bad-body",
+            Answer::Task { .. } => "task",
         }
     }
 }
@@ -276,6 +284,8 @@ struct Shared {
     journal: Mutex<Journal>,
     /// The mock's own request ids (`req_mock_<n>`), for answers that are not fixtures.
     request_ids: std::sync::atomic::AtomicU64,
+    /// The tasks its acknowledgements started (`tasks`).
+    tasks: tasks::Tasks,
 }
 
 impl Shared {
@@ -419,6 +429,7 @@ impl MockBuilder {
             max_body: self.max_body,
             requests,
             request_ids: std::sync::atomic::AtomicU64::new(0),
+            tasks: tasks::Tasks::default(),
             fixtures: Mutex::new(
                 fixtures
                     .into_iter()
@@ -1019,6 +1030,34 @@ fn decide(
             );
         }
     }
+    // A poll of a task the mock started answers with its result.
+    if let Some(id) = match_template(op.path, &rel)
+        .and_then(|(_, values)| values.first().map(|(_, v)| v.to_string()))
+        && let Some(status) = shared.tasks.status(
+            op,
+            &percent_encoding::percent_decode_str(&id).decode_utf8_lossy(),
+        )
+    {
+        let body = match op.envelope {
+            Some(env) => {
+                let mut wrapped = Map::new();
+                for member in env.required {
+                    wrapped.insert((*member).to_owned(), Value::String("ok".into()));
+                }
+                wrapped.insert(env.data.to_owned(), status);
+                Value::Object(wrapped)
+            }
+            None => status,
+        };
+        return (
+            Answer::Task { id },
+            Reply::Own {
+                status: 200,
+                body,
+                allow: None,
+            },
+        );
+    }
     if let Some((response, file, play)) = pick(shared, op, &rel, req, &body, Pick::Best) {
         return (
             Answer::Fixture { file: file.clone() },
@@ -1199,10 +1238,12 @@ fn pick(
     let mut answer = answer;
     // The default fixture is fitted to the request, however it was picked (it names no
     // member, so it also matches as "the most specific" when nothing else does).
-    if entry.fixture.is_default()
-        && !matches!(mode, Pick::RecordedError)
-        && let Some(json) = answer.body.as_mut()
-    {
+    let default = entry.fixture.is_default() && !matches!(mode, Pick::RecordedError);
+    // A task operation's acknowledgement is not its result: the request body does not go in it.
+    let task = op
+        .task
+        .filter(|t| default && t.ack_status_codes.contains(&answer.status));
+    if default && let Some(json) = answer.body.as_mut() {
         let recorded = &entry.fixture.request;
         shape::fit(
             op,
@@ -1212,9 +1253,39 @@ fn pick(
             &recorded.query,
             &query,
             &body,
+            task.is_none(),
         );
     }
-    Some((answer, entry.fixture.file.clone(), play))
+    let file = entry.fixture.file.clone();
+    // ... and it starts a task of the mock's own, whose result is the `.result` fixture's.
+    if let (Some(spec), Some(ack)) = (task, answer.body.as_mut()) {
+        let result = fixtures
+            .iter()
+            .find(|e| {
+                e.fixture.operation == op.id
+                    && e.fixture.file.ends_with(&format!("{}.result.json", op.id))
+            })
+            .and_then(|e| {
+                let body = e.fixture.answers().first().and_then(|a| a.body.clone())?;
+                Some((body, &e.fixture.request))
+            })
+            .map(|(mut result, recorded)| {
+                shape::fit(
+                    op,
+                    &mut result,
+                    &recorded.path,
+                    rel,
+                    &recorded.query,
+                    &query,
+                    &body,
+                    true,
+                );
+                result
+            })
+            .unwrap_or(Value::Null);
+        shared.tasks.issue(spec, ack, result);
+    }
+    Some((answer, file, play))
 }
 
 /// Which fixture `pick` looks for.

@@ -5,7 +5,8 @@
 //!   the answer too (`GET /agents/a_2` answers agent `a_2`, not the recorded `a_1`);
 //! - on a write, each top-level member of the request body replaces the member of the same name
 //!   and JSON type in the result (`POST /agents {"name": "Trial"}` answers an agent named
-//!   `Trial`);
+//!   `Trial`) — not in a task's acknowledgement, which is not the result (the task's result is
+//!   fitted instead: see `tasks`);
 //! - on a list, a page, offset or cursor other than the recorded one gets an empty last page
 //!   (past the recorded pages there is nothing, and a client looping on has-next stops).
 //!
@@ -29,6 +30,7 @@ pub(crate) fn fit(
     recorded_query: &std::collections::BTreeMap<String, String>,
     query: &std::collections::BTreeMap<String, String>,
     request_body: &Value,
+    overlay_body: bool,
 ) {
     // 1. Path parameters.
     if let (Some((_, recorded)), Some((_, actual))) = (
@@ -44,6 +46,7 @@ pub(crate) fn fit(
     let (result_member, meta_member) = members(op);
     // 2. A write's body, member by member.
     if op.method.is_write()
+        && overlay_body
         && let Value::Object(sent) = request_body
         && let Some(Value::Object(result)) = member_mut(body, result_member)
     {
