@@ -1245,16 +1245,7 @@ fn pick(
         .filter(|t| default && t.ack_status_codes.contains(&answer.status));
     if default && let Some(json) = answer.body.as_mut() {
         let recorded = &entry.fixture.request;
-        shape::fit(
-            op,
-            json,
-            &recorded.path,
-            rel,
-            &recorded.query,
-            &query,
-            &body,
-            task.is_none(),
-        );
+        shape::fit(op, json, recorded, rel, &query, &body, task.is_none());
     }
     let file = entry.fixture.file.clone();
     // ... and it starts a task of the mock's own, whose result is the `.result` fixture's.
@@ -1270,16 +1261,7 @@ fn pick(
                 Some((body, &e.fixture.request))
             })
             .map(|(mut result, recorded)| {
-                shape::fit(
-                    op,
-                    &mut result,
-                    &recorded.path,
-                    rel,
-                    &recorded.query,
-                    &query,
-                    &body,
-                    true,
-                );
+                shape::fit(op, &mut result, recorded, rel, &query, &body, true);
                 result
             })
             .unwrap_or(Value::Null);

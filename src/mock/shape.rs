@@ -15,23 +15,25 @@
 
 use serde_json::Value;
 
+use super::fixture::FixtureRequest;
 use crate::runtime::operation::{Operation, PageKind, match_template};
 
 /// Values deeper than this are left as they are (fixtures are far shallower).
 const MAX_DEPTH: usize = 64;
 
 /// Fits `body` (the default fixture's response body, for a request to `rel` with `query` and
-/// JSON `request_body`) to the request. `recorded_path` and `recorded_query` are the fixture's.
+/// JSON `request_body`) to the request; `recorded` is the fixture's request. `overlay_body`:
+/// whether a write's body members go into the answer (not into a task's acknowledgement).
 pub(crate) fn fit(
     op: &Operation,
     body: &mut Value,
-    recorded_path: &str,
+    recorded: &FixtureRequest,
     rel: &str,
-    recorded_query: &std::collections::BTreeMap<String, String>,
     query: &std::collections::BTreeMap<String, String>,
     request_body: &Value,
     overlay_body: bool,
 ) {
+    let (recorded_path, recorded_query) = (recorded.path.as_str(), &recorded.query);
     // 1. Path parameters.
     if let (Some((_, recorded)), Some((_, actual))) = (
         match_template(op.path, recorded_path),
