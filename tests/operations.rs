@@ -20,7 +20,9 @@ use agentwire::mock::{Fixture, FixtureResponse, MockServer, Received, embedded_f
 use agentwire::testkit::{Called, FixtureClient};
 use std::sync::Arc;
 
-use agentwire::{Auth, ClientBuilder, ErrorKind, Operation, Platform, Secret, StaticCredentials};
+use agentwire::{
+    Auth, ClientBuilder, ErrorKind, Operation, Platform, ResponseKind, Secret, StaticCredentials,
+};
 use serde_json::{Value, json};
 
 /// The test value of each credential of a platform, as its fixtures send it (BimpeAI's
@@ -442,7 +444,11 @@ fn check_result(
         return;
     }
 
-    let expected = expected_result(op, &body);
+    // A text or bytes answer is its text, as recorded.
+    let expected = match (&answer.text, op.response) {
+        (Some(text), ResponseKind::Text | ResponseKind::Bytes) => json!({ "data": text }),
+        _ => expected_result(op, &body),
+    };
     let (status, request_id, actual) = match got {
         Called::Failed(err) => {
             problems.push(format!("the call failed: {err} ({:?})", err.kind()));
