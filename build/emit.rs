@@ -221,6 +221,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
     });
 
     let mut stream_items = Vec::new();
+    let mut follow_items = Vec::new();
     let ops = spec.ops.iter().enumerate().map(|(i, op)| {
         let id = lit(&op.id);
         let method = ident(&pascal(&op.method.to_lowercase()));
@@ -304,6 +305,19 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             }
             None => quote!(None),
         };
+        let follow = match &op.follow {
+            Some(f) => {
+                let fname = format_ident!("FOLLOW_{}", i);
+                let (stream, urls, fin) = (lit(&f.stream), list(&f.url_members), lit(&f.final_event));
+                follow_items.push(quote! {
+                    static #fname: crate::runtime::operation::FollowSpec = crate::runtime::operation::FollowSpec {
+                        stream_operation: #stream, url_members: #urls, final_event: #fin,
+                    };
+                });
+                quote!(Some(&#fname))
+            }
+            None => quote!(None),
+        };
         let retry_safe = op.retry_safe;
         let omit = op.omit_headers.iter().map(|h| lit(h));
         // Every field but the identity as (name, value); the entry lists only those that differ
@@ -321,6 +335,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             ("items", items),
             ("stream", stream),
             ("task", task),
+            ("follow", follow),
             ("retry_safe", quote!(#retry_safe)),
             ("omit_headers", quote!(&[#(#omit),*])),
         ];
@@ -379,6 +394,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         #(#style_items)*
         #(#task_items)*
         #(#stream_items)*
+        #(#follow_items)*
 
         /// The fields most operations share; each entry of the table names only what differs.
         const OPERATION: crate::runtime::operation::Operation = crate::runtime::operation::Operation {
@@ -453,6 +469,11 @@ pub fn event_enums(spec: &Spec) -> TokenStream {
             let e = lit(event);
             quote!(#e => Some(::serde_json::from_str(data).map(Self::#v)),)
         });
+        let type_arms = declared.iter().map(|(event, _)| {
+            let v = ident(&event_variant(event));
+            let e = lit(event);
+            quote!(Self::#v(_) => event_type == #e,)
+        });
         let by = match &s.type_member {
             Some(m) => format!(
                 "Events are told apart by the `{m}` member of their JSON data (by their SSE event name where it has none)."
@@ -511,6 +532,13 @@ pub fn event_enums(spec: &Spec) -> TokenStream {
 
                 fn other(event: crate::sse::Event) -> Self {
                     Self::Other(event)
+                }
+
+                fn is_type(&self, event_type: &str) -> bool {
+                    match self {
+                        #(#type_arms)*
+                        Self::Other(event) => event.name() == event_type,
+                    }
                 }
             }
         })
@@ -1150,7 +1178,6 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             quote!(compile_error!(#message))
         }
     };
-    let _ = spec;
     let params = format_ident!("{}Params", builder);
     let builder_doc = match &op.stream {
         Some(s) => format!(
@@ -1186,6 +1213,23 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
                 #opener
             }
         }
+    });
+    // A follow-on stream's parameters name its events and the call's path parameters.
+    let follow_params = op.follow.as_ref().and_then(|f| {
+        let target = spec.ops.iter().find(|o| o.id == f.stream)?;
+        let events = ident(&target.stream.as_ref()?.enum_name);
+        let path_params = op.path_params.iter().map(|p| {
+            let (name, f) = (lit(&p.name), ident(&p.rust));
+            quote!((#name, self.#f.clone()))
+        });
+        Some(quote! {
+            impl crate::__private::FollowParams for #params {
+                type Event = super::#events;
+                fn path_params(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                    vec![#(#path_params),*]
+                }
+            }
+        })
     });
     let params_doc = format!("The parameters of `{}` (internal).", op.id);
     let method = quote! {
@@ -1223,6 +1267,7 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         }
 
         #stream_params
+        #follow_params
 
         #[doc = #builder_doc]
         pub type #builder = crate::Call<#kind, #params>;

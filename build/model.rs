@@ -12,6 +12,7 @@ use super::yaml::{Loaded, escape};
 pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-platform",
     "x-agentwire-envelope",
+    "x-agentwire-follow",
     "x-agentwire-envelopes",
     "x-agentwire-errors",
     "x-agentwire-error-formats",
@@ -396,6 +397,8 @@ pub struct Op {
     pub retry_safe: bool,
     pub omit_headers: Vec<String>,
     pub stream: Option<StreamDef>,
+    /// A task operation's follow-on stream (`x-agentwire-follow`).
+    pub follow: Option<FollowDef>,
     pub hand_written: bool,
     pub pointer: String,
 }
@@ -431,6 +434,19 @@ pub enum FormKind {
     Value(ParamType),
     /// Anything else (an object, an array of objects): sent as JSON text.
     Json,
+}
+
+/// A task operation's follow-on stream (`x-agentwire-follow`): after the acknowledgement, the
+/// builder's `stream()` opens another operation's event stream instead of polling.
+#[derive(Debug, Clone)]
+pub struct FollowDef {
+    /// The stream operation to open.
+    pub stream: String,
+    /// Acknowledgement members that may hold the stream's URL (first present wins).
+    pub url_members: Vec<String>,
+    /// The event carrying the final result: the stream ends after it, and a polled result is
+    /// yielded as it.
+    pub final_event: String,
 }
 
 /// A stream operation's event map (`x-agentwire-stream`).
@@ -1064,6 +1080,32 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
     }
     check_groups(&ops, reserved, &mut d);
     for op in &ops {
+        if let Some(f) = &op.follow {
+            let at = format!("{}/x-agentwire-follow", op.pointer);
+            match ops.iter().find(|o| o.id == f.stream) {
+                Some(target) => match &target.stream {
+                    Some(stream) if stream.events.contains_key(&f.final_event) => {}
+                    Some(_) => d.error(
+                        &at,
+                        Some(&op.id),
+                        format!(
+                            "`final-event` {} is not an event of {}'s `x-agentwire-stream`",
+                            f.final_event, f.stream
+                        ),
+                    ),
+                    None => d.error(
+                        &at,
+                        Some(&op.id),
+                        format!("`{}` is not an event-stream operation", f.stream),
+                    ),
+                },
+                None => d.error(
+                    &at,
+                    Some(&op.id),
+                    format!("`stream` {} is not an operation of the spec", f.stream),
+                ),
+            }
+        }
         if let Some(t) = &op.task {
             match task_profiles.get(t) {
                 None => d.error(
@@ -1749,6 +1791,34 @@ fn read_op(
             None
         }
     };
+    let follow = match op.get("x-agentwire-follow") {
+        None => None,
+        Some(f) => {
+            let fp = format!("{p}/x-agentwire-follow");
+            match (get_str(f, "stream"), get_str(f, "final-event")) {
+                (Some(stream), Some(final_event)) => Some(FollowDef {
+                    stream,
+                    url_members: str_list(f.get("url-members")),
+                    final_event,
+                }),
+                _ => {
+                    d.error(
+                        &fp,
+                        opid,
+                        "`x-agentwire-follow` names its `stream` operation and its `final-event`",
+                    );
+                    None
+                }
+            }
+        }
+    };
+    if follow.is_some() && task.is_none() {
+        d.error(
+            &format!("{p}/x-agentwire-follow"),
+            opid,
+            "a follow-on stream follows a task: the operation needs `x-agentwire-task`",
+        );
+    }
     let mut result = Shape::Empty;
     let mut json_or_stream = false;
     let mut success_status = 0u16;
@@ -2009,6 +2079,7 @@ fn read_op(
         retry_safe,
         omit_headers,
         stream,
+        follow,
         hand_written,
         pointer: p.to_string(),
     })

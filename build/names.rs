@@ -87,12 +87,14 @@ const PROBE_NAMES: &[&str] = &["things", "create", "filter"];
 
 /// The runtime files holding request-builder code, read by build.rs: the builder and its
 /// kinds (`call.rs`), the per-call options trait (`options.rs`), and the kinds with builder
-/// methods of their own (`stream.rs`, `task.rs`).
+/// methods of their own (`stream.rs`, `task.rs`, and `follow.rs` for task operations with a
+/// follow-on stream).
 pub const SOURCES: &[&str] = &[
     "src/runtime/call.rs",
     "src/runtime/options.rs",
     "src/runtime/stream.rs",
     "src/runtime/task.rs",
+    "src/runtime/follow.rs",
 ];
 
 /// The response kind (its name in the spec docs) whose builders a `Call<Kind<..>, P>` impl

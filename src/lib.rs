@@ -57,8 +57,9 @@ pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
-    Auth, Credential, Envelope, ErrorFormat, EventType, Host, Method, NonJson, Operation, PageKind,
-    PageStyle, Platform, RequestKind, ResponseKind, StreamResume, StreamSpec, TaskSpec,
+    Auth, Credential, Envelope, ErrorFormat, EventType, FollowSpec, Host, Method, NonJson,
+    Operation, PageKind, PageStyle, Platform, RequestKind, ResponseKind, StreamResume, StreamSpec,
+    TaskSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 
@@ -74,6 +75,7 @@ pub mod kind {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::runtime::call::Params;
+    pub use crate::runtime::follow::FollowParams;
     pub use crate::runtime::request::Request;
     pub use crate::runtime::stream::{EventEnum, Opener, StreamParams};
 }
@@ -83,6 +85,7 @@ pub mod __private {
 pub mod prelude {
     pub use crate::runtime::options::RequestOptions;
 }
+pub use runtime::follow::FollowStream;
 pub use runtime::paginate::{MAX_CONSECUTIVE_EMPTY_PAGES, Page, PageContext, PageInfo, Paginator};
 pub use runtime::response::Response;
 pub use runtime::stream::{DEFAULT_RECONNECT_BUDGET, EventStream};

@@ -20,3 +20,6 @@
 //! ```
 
 include!(concat!(env!("OUT_DIR"), "/knowrithm.rs"));
+
+mod agents;
+pub use agents::NewAgent;

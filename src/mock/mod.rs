@@ -1145,7 +1145,25 @@ fn error_body(format: &ErrorFormat, code: &str, message: &str, field_errors: &[S
     let mut body = Map::new();
     match format.field_errors {
         Some(member) if !field_errors.is_empty() => {
-            body.insert(member.to_owned(), json!(field_errors));
+            // A platform with a validation code lists `"path: message"` strings under it; one
+            // without says "validation" by an object of per-field messages (`{"name": [..]}`).
+            let fields = if format.validation_codes.is_empty() {
+                let mut by_path: Map<String, Value> = Map::new();
+                for entry in field_errors {
+                    let (path, text) = entry.split_once(": ").unwrap_or(("body", entry));
+                    match by_path
+                        .entry(path.to_owned())
+                        .or_insert_with(|| Value::Array(Vec::new()))
+                    {
+                        Value::Array(list) => list.push(json!(text)),
+                        other => *other = json!([text]),
+                    }
+                }
+                Value::Object(by_path)
+            } else {
+                json!(field_errors)
+            };
+            body.insert(member.to_owned(), fields);
             if member != message_member {
                 body.insert(message_member.to_owned(), json!(message));
             }

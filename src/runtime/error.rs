@@ -490,10 +490,21 @@ impl BodyParts {
         }
     }
 
+    /// A validation error: its code is one of the format's validation codes, or its field
+    /// errors member is an object of per-field messages (Knowrithm's `details`).
     fn is_validation(&self, format: &ErrorFormat) -> bool {
-        self.code
+        let by_code = self
+            .code
             .as_deref()
-            .is_some_and(|c| format.validation_codes.contains(&c))
+            .is_some_and(|c| format.validation_codes.contains(&c));
+        let by_fields = format.field_errors.is_some_and(|member| {
+            self.parsed
+                .as_ref()
+                .and_then(|p| p.get(member))
+                .and_then(Value::as_object)
+                .is_some_and(|fields| !fields.is_empty())
+        });
+        by_code || by_fields
     }
 
     fn field_errors(&self, format: &ErrorFormat) -> Vec<FieldError> {
@@ -547,6 +558,12 @@ fn field_errors(
     let entries: Vec<&str> = match obj.and_then(|o| o.get(member)) {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        // `{"email": ["is taken"], "address": {"city": "is required"}}`: by field path.
+        Some(Value::Object(fields)) => {
+            let mut out = Vec::new();
+            per_field(fields, "", 0, &mut out);
+            return out;
+        }
         _ => Vec::new(),
     };
     entries
@@ -562,6 +579,46 @@ fn field_errors(
             },
         })
         .collect()
+}
+
+/// Field errors from an object of per-field messages (a message, a list of them, or an object
+/// of deeper fields), paths joined with `.`; bounded in depth like every reader of answers.
+fn per_field(
+    fields: &serde_json::Map<String, Value>,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<FieldError>,
+) {
+    if depth > 16 {
+        return;
+    }
+    for (name, value) in fields {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match value {
+            Value::String(message) => out.push(FieldError {
+                path,
+                message: message.trim().to_owned(),
+            }),
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::String(message) => out.push(FieldError {
+                            path: path.clone(),
+                            message: message.trim().to_owned(),
+                        }),
+                        Value::Object(deeper) => per_field(deeper, &path, depth + 1, out),
+                        _ => {}
+                    }
+                }
+            }
+            Value::Object(deeper) => per_field(deeper, &path, depth + 1, out),
+            _ => {}
+        }
+    }
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -5,6 +5,7 @@ pub(crate) mod call;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub(crate) mod follow;
 pub mod loose;
 pub mod nullable;
 pub(crate) mod open;

@@ -212,6 +212,23 @@ pub struct TaskSpec {
     pub strip_prefixes: &'static [&'static str],
 }
 
+/// A task operation's follow-on stream (`x-agentwire-follow`, openapi/README.md): after the
+/// acknowledgement, the builder's `stream()` opens another operation's event stream instead of
+/// polling, and falls back to polling where the stream cannot give the result.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FollowSpec {
+    /// The event-stream operation opened after the acknowledgement.
+    pub stream_operation: &'static str,
+    /// Acknowledgement members that may hold the stream's URL (`stream_url`, `sse_url`); none
+    /// present: the stream operation's path, its parameters from the call's and the
+    /// acknowledgement's members of the same names.
+    pub url_members: &'static [&'static str],
+    /// The event that carries the final result: the stream ends after it, and a result the
+    /// task's polling gives instead is yielded as this event.
+    pub final_event: &'static str,
+}
+
 /// An HTTP method of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -426,6 +443,8 @@ pub struct Operation {
     pub stream: Option<&'static StreamSpec>,
     /// Set on operations that may answer with a task acknowledgement.
     pub task: Option<&'static TaskSpec>,
+    /// Set on task operations with a follow-on stream.
+    pub follow: Option<&'static FollowSpec>,
     /// Whether a write that may have reached the server can be sent again.
     pub retry_safe: bool,
     /// Headers this operation must not carry.

@@ -94,6 +94,8 @@ pub trait EventEnum: Sized + Send + 'static {
     fn decode(event_type: &str, data: &str) -> Option<serde_json::Result<Self>>;
     /// An event kept as it came (its type is not declared).
     fn other(event: Event) -> Self;
+    /// Whether this is an event of `event_type` (an undeclared one: by its SSE event name).
+    fn is_type(&self, event_type: &str) -> bool;
 }
 
 /// The parameters of a stream operation. Internal: implemented by generated code.
@@ -270,27 +272,64 @@ impl<E: EventEnum, P: StreamParams> Call<Events<E>, P> {
                 resume: spec.resume,
             }),
         };
-        let config = &core.config;
-        let settings = ResumeSettings {
-            reconnect: wanted.reconnect && resumable,
-            budget: wanted.budget,
-            idle_timeout: wanted.idle_timeout.unwrap_or(config.stream_idle_timeout),
-            flush_at_eof: spec.flush_at_eof,
-            ends_with_marker: spec.ends_with_marker(),
-            backoff: Policy {
-                max_retries: wanted.budget,
-                base: config.backoff_base,
-                cap: config.backoff_cap,
-                max_hint: config.max_retry_after,
-            },
-            reconnect_deadline: wanted
-                .reconnect_deadline
-                .unwrap_or(config.reconnect_deadline),
-            clock: config.clock.clone(),
-            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
-        };
+        let settings = resume_settings(&core, spec, &wanted);
         Ok((opener, settings, wanted.after, spec))
     }
+}
+
+/// How a stream of `spec` reconnects and reads, from the builder's settings and the client's.
+fn resume_settings(
+    core: &ClientCore,
+    spec: &'static StreamSpec,
+    wanted: &StreamSettings,
+) -> ResumeSettings {
+    let config = &core.config;
+    ResumeSettings {
+        reconnect: wanted.reconnect && spec.resume.is_some(),
+        budget: wanted.budget,
+        idle_timeout: wanted.idle_timeout.unwrap_or(config.stream_idle_timeout),
+        flush_at_eof: spec.flush_at_eof,
+        ends_with_marker: spec.ends_with_marker(),
+        backoff: Policy {
+            max_retries: wanted.budget,
+            base: config.backoff_base,
+            cap: config.backoff_cap,
+            max_hint: config.max_retry_after,
+        },
+        reconnect_deadline: wanted
+            .reconnect_deadline
+            .unwrap_or(config.reconnect_deadline),
+        clock: config.clock.clone(),
+        max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+    }
+}
+
+/// Opens `op`'s event stream with a request other code built (a task's follow-on stream), with
+/// the default stream settings.
+pub(crate) async fn open_with<E: EventEnum>(
+    core: Arc<ClientCore>,
+    op: &'static Operation,
+    request: Request,
+) -> Result<EventStream<E>> {
+    let platform = core.platform;
+    let spec = op.stream.ok_or_else(|| {
+        Error::invalid_input(format!("{} does not answer an event stream", op.id))
+    })?;
+    let settings = resume_settings(&core, spec, &Events::<E>::default().settings);
+    let opener = Arc::new(SpecOpener {
+        core,
+        request,
+        resume: spec.resume,
+    });
+    let events = open_resumable(opener, settings, None, move |event| {
+        step::<E>(platform, op, spec, event)
+    })
+    .await
+    .map_err(|e| e.or_op(platform, op))?;
+    let inner = events
+        .map(move |item| item.map_err(|e| e.or_op(platform, op)))
+        .boxed();
+    Ok(EventStream { inner, done: false })
 }
 
 impl<E: EventEnum, P: StreamParams> IntoFuture for Call<Events<E>, P> {

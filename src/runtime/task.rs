@@ -53,7 +53,24 @@ use super::send::{Raw, send};
 pub struct Task<T> {
     max_wait: Option<Duration>,
     interval: Option<Duration>,
+    /// A follow-on stream's URL, as the caller gave it (`runtime::follow`).
+    pub(crate) stream_url: Option<String>,
+    /// Whether a follow-on stream that cannot be opened falls back to polling.
+    pub(crate) fallback: bool,
     _result: PhantomData<fn() -> T>,
+}
+
+impl<T> Task<T> {
+    /// The same settings, for a result of another type.
+    pub(crate) fn retype<U>(self) -> Task<U> {
+        Task {
+            max_wait: self.max_wait,
+            interval: self.interval,
+            stream_url: self.stream_url,
+            fallback: self.fallback,
+            _result: PhantomData,
+        }
+    }
 }
 
 impl<T> Default for Task<T> {
@@ -61,6 +78,8 @@ impl<T> Default for Task<T> {
         Task {
             max_wait: None,
             interval: None,
+            stream_url: None,
+            fallback: false,
             _result: PhantomData,
         }
     }
@@ -232,9 +251,9 @@ pub struct TaskHandle<T> {
 
 /// Where a task is polled: a path under the status operation's host, and a query.
 #[derive(Debug, Clone)]
-struct Target {
-    path: String,
-    query: Vec<(String, String)>,
+pub(crate) struct Target {
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
 }
 
 impl<T> fmt::Debug for TaskHandle<T> {
@@ -482,7 +501,7 @@ impl<T: DeserializeOwned + Send + 'static> TaskHandle<T> {
     /// Where a status URL points, as a path under the status operation's host; a URL on
     /// another origin is refused (`Other`): the poll would carry the platform's credentials.
     fn target_from_url(&self, url: &str) -> Result<Target> {
-        resolve_url(&self.core, self.status_op, self.spec, url).map_err(|e| {
+        resolve_url(&self.core, self.status_op, Some(self.spec), url).map_err(|e| {
             e.with_task_id(self.id.as_deref())
                 .for_op(self.core.platform, self.op)
         })
@@ -529,7 +548,7 @@ pub(crate) fn handle_for_id<T: DeserializeOwned + Send + 'static>(
 /// The options a task's polls carry from the call that started it: its headers, bearer token,
 /// timeout and retry budget — not its idempotency key or request id (each poll is its own
 /// request), nor its deadline (the maximum wait bounds the polling).
-fn poll_options(call: &CallOptions) -> CallOptions {
+pub(crate) fn poll_options(call: &CallOptions) -> CallOptions {
     CallOptions {
         timeout: call.timeout,
         max_retries: call.max_retries,
@@ -742,11 +761,13 @@ fn target_from_id(status_op: &Operation, id: &str) -> Result<Target> {
     })
 }
 
-/// A status URL as a path and query under the status operation's host (module docs).
-fn resolve_url(
+/// A URL from an answer or the caller (a status URL, a stream URL) as a path and query under
+/// `status_op`'s host (module docs): same origin only; the host's base path, else one of the
+/// profile's `strip-prefixes`, dropped.
+pub(crate) fn resolve_url(
     core: &ClientCore,
     status_op: &Operation,
-    spec: &TaskSpec,
+    spec: Option<&TaskSpec>,
     url: &str,
 ) -> Result<Target> {
     let base = core.config.hosts.get(status_op.host).ok_or_else(|| {
@@ -755,7 +776,10 @@ fn resolve_url(
     let refused = |why: &str| {
         Error::new(
             ErrorKind::Other,
-            format!("the task's status URL is not followed: {why}"),
+            format!(
+                "the URL {:?} is not followed: {why}",
+                url.split('?').next().unwrap_or_default()
+            ),
         )
         .not_retryable()
     };
@@ -792,8 +816,8 @@ fn resolve_url(
     {
         path = rest;
     } else if let Some(rest) = spec
-        .strip_prefixes
-        .iter()
+        .into_iter()
+        .flat_map(|s| s.strip_prefixes.iter())
         .find_map(|p| strip(&path, p.trim_end_matches('/')))
     {
         path = rest;
