@@ -1,4 +1,5 @@
-//! A guided tour of agentwire against the embedded BimpeAI mock: no credentials, no network.
+//! A guided tour of agentwire against the embedded mocks of BimpeAI and Knowrithm: no
+//! credentials, no network.
 //!
 //! `cargo run --example tour`
 //!
@@ -25,7 +26,11 @@ fn check(cond: bool, what: &str) -> Outcome {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match tour().await {
+    let all = async {
+        tour().await?;
+        knowrithm().await
+    };
+    match all.await {
         Ok(()) => {
             println!("\ntour complete: every step passed");
             ExitCode::SUCCESS
@@ -231,6 +236,174 @@ async fn tour() -> Outcome {
     check(
         mock.received("conversations.messages.stream_ticket").len() == 2,
         "a new ticket per connection",
+    )?;
+    Ok(())
+}
+
+/// Knowrithm: writes answered by Celery task acknowledgements, resolved by polling; uploads;
+/// the chat, polled or followed live on its event stream.
+async fn knowrithm() -> Outcome {
+    use agentwire::Upload;
+    use agentwire::knowrithm::{ChatEvent, Client, NewAgent, types};
+
+    let mock = MockServer::start(&agentwire::knowrithm::PLATFORM)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("\nKnowrithm mock listening at {}", mock.platform_url());
+    let client = mock
+        .client_builder::<Client>()
+        .api_key("ak_test")
+        .api_secret("as_test")
+        // Short polls keep the tour quick; Knowrithm's own cadence is 1.5 s growing to 11.5 s.
+        .task_poll_interval(Duration::from_millis(20))
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    step("7. create an agent by provider and model names: a task, polled to the agent");
+    let agent = client
+        .agents()
+        .provision(
+            NewAgent::from_json(
+                json!({"name": "Support Bot", "description": "Customer support assistant"}),
+                json!({"llm_provider": "openai", "llm_model": "gpt-4o",
+                       "embedding_provider": "openai", "embedding_model": "text-embedding-3-small"}),
+            )
+            .map_err(|e| e.to_string())?,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let agent_id = agent
+        .agent
+        .as_ref()
+        .and_then(|a| a.id.clone())
+        .ok_or("the provisioned agent")?;
+    println!(
+        "   agent {agent_id}, after {} poll",
+        mock.received("tasks.status").len()
+    );
+    check(
+        mock.received("agents.create_with_provider_names").len() == 1,
+        "names routed to POST /sdk/agent",
+    )?;
+
+    step("8. upload a document (multipart, checked before sending)");
+    client
+        .documents()
+        .upload()
+        .files([Upload::bytes(
+            "knowledge-base.txt",
+            "Reset passwords from Settings > Security.",
+        )])
+        .agent_id(agent_id.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let upload = &mock.received("documents.upload")[0];
+    let file = upload
+        .form
+        .iter()
+        .find(|p| p.file_name.is_some())
+        .ok_or("a file part")?;
+    println!(
+        "   sent {} ({}, {} bytes)",
+        file.file_name.as_deref().unwrap_or_default(),
+        file.content_type.as_deref().unwrap_or_default(),
+        file.data.len()
+    );
+    check(
+        file.content_type.as_deref() == Some("text/plain"),
+        "the type guessed from the name",
+    )?;
+
+    step("9. register a website for crawling");
+    let source = client
+        .websites()
+        .sources()
+        .register(types::WebsiteSourceCreate {
+            agent_id: agent_id.clone(),
+            base_url: "https://docs.example.com".into(),
+            allowed_paths: None,
+            crawl_frequency_minutes: None,
+            disallowed_paths: None,
+            max_depth: None,
+            max_pages: Some(50),
+            notes: None,
+            seed_urls: None,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let registered = source.website_source.ok_or("the registered source")?;
+    println!("   registered {}", registered.base_url.unwrap_or_default());
+
+    step("10. chat: send() polls the reply; stream() follows it live");
+    let conversation = "1fcc6e47-82e4-5bcc-815e-727a4a19e076";
+    let chat = |text: &str| types::ChatMessageSend {
+        attachments: None,
+        message: text.into(),
+    };
+    let reply = client
+        .conversations()
+        .messages()
+        .send(conversation, chat("How do I reset my password?"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let said = |m: Option<&types::Message>| m.and_then(|m| m.content.clone()).unwrap_or_default();
+    println!("   polled: {}", said(reply.message.as_ref()));
+    let mut live = client
+        .conversations()
+        .messages()
+        .send(conversation, chat("And my email address?"))
+        .stream()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut statuses = 0;
+    let mut answer = None;
+    while let Some(event) = live.try_next().await.map_err(|e| e.to_string())? {
+        match event {
+            ChatEvent::ChatStatus(s) => {
+                statuses += 1;
+                println!(
+                    "   status: {}",
+                    s.status.map(|s| s.to_string()).unwrap_or_default()
+                );
+            }
+            ChatEvent::ChatResponse(r) => answer = Some(said(r.message.as_ref())),
+            _ => {}
+        }
+    }
+    println!("   streamed: {}", answer.clone().unwrap_or_default());
+    check(
+        statuses == 3 && answer.is_some(),
+        "three statuses, then the reply",
+    )?;
+
+    step("11. streaming turned off (503): an Unavailable error, or with fallback the polled reply");
+    let off = "9efcdf0a-1807-5bbd-86a1-f5cd4d4cf13b";
+    let refused = client
+        .conversations()
+        .messages()
+        .send(off, chat("Hello?"))
+        .stream()
+        .await;
+    let Err(e) = refused else {
+        return Err("expected the stream to be refused".into());
+    };
+    println!("   {e}");
+    check(e.kind() == ErrorKind::Unavailable, "Unavailable")?;
+    let events: Vec<ChatEvent> = client
+        .conversations()
+        .messages()
+        .send(off, chat("Hello again?"))
+        .fallback_to_polling(true)
+        .stream()
+        .await
+        .map_err(|e| e.to_string())?
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    check(
+        events.len() == 1 && events[0].as_chat_response().is_some(),
+        "the polled reply as the final event",
     )?;
     Ok(())
 }
