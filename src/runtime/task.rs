@@ -286,16 +286,7 @@ impl<T: DeserializeOwned + Send + 'static> TaskHandle<T> {
         options: CallOptions,
     ) -> Result<Self> {
         let platform = core.platform;
-        let status_op = platform.operation(spec.status_operation).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Other,
-                format!(
-                    "the task profile polls `{}`, which the operation table does not have",
-                    spec.status_operation
-                ),
-            )
-            .for_op(platform, op)
-        })?;
+        let status_op = status_operation(&core, spec).map_err(|e| e.for_op(platform, op))?;
         let target = match &id {
             Some(id) => target_from_id(status_op, id).map_err(|e| e.for_op(platform, op))?,
             // Replaced by the acknowledgement's status URL at once.
@@ -531,8 +522,14 @@ pub(crate) fn handle_for_id<T: DeserializeOwned + Send + 'static>(
     spec: &'static TaskSpec,
     id: String,
 ) -> Result<TaskHandle<T>> {
+    let status_op = status_operation(&core, spec)?;
+    TaskHandle::new(core, status_op, spec, Some(id), CallOptions::default())
+}
+
+/// The operation that polls `spec`'s tasks (the generator checks it exists and is a GET).
+fn status_operation(core: &ClientCore, spec: &TaskSpec) -> Result<&'static Operation> {
     let platform = core.platform;
-    let status_op = platform.operation(spec.status_operation).ok_or_else(|| {
+    platform.operation(spec.status_operation).ok_or_else(|| {
         Error::new(
             ErrorKind::Other,
             format!(
@@ -541,8 +538,7 @@ pub(crate) fn handle_for_id<T: DeserializeOwned + Send + 'static>(
             ),
         )
         .with_platform(platform)
-    })?;
-    TaskHandle::new(core, status_op, spec, Some(id), CallOptions::default())
+    })
 }
 
 /// The options a task's polls carry from the call that started it: its headers, bearer token,
