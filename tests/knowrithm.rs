@@ -490,3 +490,38 @@ async fn the_mock_answers_requests_made_as_the_published_client_makes_them() {
         "every operation's default fixture: {checked}"
     );
 }
+
+#[tokio::test]
+async fn an_explicit_stream_url_may_be_a_template_filled_from_the_call_and_the_acknowledgement() {
+    let mock = mock().await;
+    let events: Vec<ChatEvent> = client(&mock)
+        .conversations()
+        .messages()
+        .send(CONVERSATION, chat("Templated?"))
+        .stream_url("/api/v1/conversation/{conversation_id}/messages/stream")
+        .stream()
+        .await
+        .expect("opened")
+        .try_collect()
+        .await
+        .expect("every event");
+    assert!(
+        events
+            .last()
+            .is_some_and(|e| e.as_chat_response().is_some())
+    );
+    assert_eq!(
+        mock.received("conversations.messages.stream")[0].path,
+        format!("/conversation/{CONVERSATION}/messages/stream")
+    );
+    let e = client(&mock)
+        .conversations()
+        .messages()
+        .send(CONVERSATION, chat("Unknown placeholder?"))
+        .stream_url("/api/v1/conversation/{nothing}/messages/stream")
+        .stream()
+        .await
+        .expect_err("`nothing` is neither a parameter nor a member");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.message().contains("nothing"), "{}", e.message());
+}

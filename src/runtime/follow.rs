@@ -47,7 +47,10 @@ pub trait FollowParams: Params {
 
 impl<T, P: FollowParams> Call<Task<T>, P> {
     /// Follows the stream at this URL (absolute on the platform's origin, or a path under its
-    /// base) instead of the one the acknowledgement names or the stream operation's own.
+    /// base) instead of the one the acknowledgement names or the stream operation's own. It may
+    /// be a template: each `{name}` is filled from the call's path parameter of that name, else
+    /// the acknowledgement's member (Knowrithm's `{conversation_id}`, `{message_id}`,
+    /// `{task_id}`), percent-encoded.
     pub fn stream_url(mut self, url: impl Into<String>) -> Self {
         self.kind.stream_url = Some(url.into());
         self
@@ -121,6 +124,15 @@ impl<T, P: FollowParams> Call<Task<T>, P> {
                     })
                     .map(str::to_owned)
             });
+            // A template (`/conversation/{conversation_id}/messages/stream?after={message_id}`)
+            // is filled like the stream operation's own path.
+            let url = match url {
+                Some(url) if url.contains('{') => Some(
+                    stream_path(&url, &path_params, &ack)
+                        .map_err(|e| e.with_task_id(handle.id()).or_op(platform, op))?,
+                ),
+                other => other,
+            };
             let request = match url {
                 Some(url) => {
                     let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
