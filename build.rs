@@ -11,6 +11,8 @@
 //! With the internal `testkit` feature (this crate's own tests only), every spec fragment
 //! `tests/specs/<name>.yaml` is generated the same way into the module `crate::testkit::<name>`.
 
+#[path = "build/checks.rs"]
+mod checks;
 #[path = "build/emit.rs"]
 mod emit;
 #[path = "build/model.rs"]

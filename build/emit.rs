@@ -137,6 +137,17 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
     let required = list(&spec.required_credentials);
     let idem = opt_lit(spec.idempotency_header.as_ref());
     let rid = opt_lit(spec.request_id_header.as_ref());
+    let settings = spec.settings.iter().map(|(name, env, default)| {
+        let name = ident(&pascal(name));
+        let env = opt_lit(env.as_ref());
+        let default = match default {
+            Some(d) => quote!(Some(#d)),
+            None => quote!(None),
+        };
+        quote!(crate::runtime::operation::Setting {
+            name: crate::runtime::operation::SettingName::#name, env: #env, default: #default,
+        })
+    });
 
     let mut style_items = Vec::new();
     for (style_name, s) in &spec.page_styles {
@@ -271,6 +282,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                     quote!(crate::runtime::operation::NonJson::Error)
                 };
                 let flush = s.flush_at_eof;
+                let body_flag = opt_lit(s.body_flag.as_ref());
                 let resume = match &s.resume {
                     Some(ResumeParam::Query(name)) => {
                         let name = lit(name);
@@ -292,6 +304,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                         non_json: #non_json,
                         flush_at_eof: #flush,
                         resume: #resume,
+                        body_flag: #body_flag,
                     };
                 });
                 quote!(Some(&#sname))
@@ -338,6 +351,16 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             ("follow", follow),
             ("retry_safe", quote!(#retry_safe)),
             ("omit_headers", quote!(&[#(#omit),*])),
+            ("checks", checks_table(&op.checks)),
+            ("outcome", match &op.outcome {
+                Some((ok, error, id)) => {
+                    let (error, id) = (opt_lit(error.as_ref()), opt_lit(id.as_ref()));
+                    quote!(Some(&crate::runtime::operation::Outcome {
+                        ok_member: #ok, error_member: #error, id_member: #id,
+                    }))
+                }
+                None => quote!(None),
+            }),
         ];
         (quote!(id: #id, method: crate::runtime::operation::Method::#method, path: #path), fields)
     }).collect::<Vec<_>>();
@@ -422,6 +445,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             idempotency_header: #idem,
             request_id_header: #rid,
             operations: &OPERATIONS,
+            settings: &[#(#settings),*],
         };
     }
 }
@@ -1071,6 +1095,39 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         }
     }
     let form_fill = form_fields(op, &mut args, &mut fields, &mut inits, &mut setters);
+    // A presigned upload: the URL an earlier answer handed out comes first.
+    let url_fill = op.absolute_url.then(|| {
+        args.insert(
+            0,
+            quote!(url: impl ::std::convert::Into<::std::string::String>),
+        );
+        fields.push(quote!(absolute_url: ::std::string::String));
+        inits.insert(0, quote!(absolute_url: url.into()));
+        quote!(req.set_url(self.absolute_url.clone());)
+    });
+    let extra_fill = op.form_open.then(|| {
+        fields.push(
+            quote!(form_fields: ::std::vec::Vec<(::std::string::String, ::std::string::String)>),
+        );
+        inits.push(quote!(form_fields: ::std::vec::Vec::new()));
+        setters.push(quote! {
+            /// A text field the spec does not name (a presigned upload's policy fields, in the
+            /// order the answer gave them); text fields go before files on the wire.
+            pub fn form_field(
+                mut self,
+                name: impl ::std::convert::Into<::std::string::String>,
+                value: impl ::std::convert::Into<::std::string::String>,
+            ) -> Self {
+                self.params.form_fields.push((name.into(), value.into()));
+                self
+            }
+        });
+        quote! {
+            for (name, value) in &self.form_fields {
+                req.form_extra(name.clone(), value.clone());
+            }
+        }
+    });
 
     // The path, each parameter percent-encoded and checked.
     let mut fmt_path = String::new();
@@ -1169,7 +1226,11 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
         // The model refuses the kinds not built yet unless hand-written, and hand-written
         // operations get no builder.
         (ResponseKind::Task, _) => quote!(crate::kind::Task<#result_type>),
-        (ResponseKind::Paged | ResponseKind::JsonOrStream, _) => {
+        (ResponseKind::JsonOrStream, _) => {
+            let events = ident(op.stream.as_ref().map_or("", |s| s.enum_name.as_str()));
+            quote!(crate::kind::JsonOrEvents<#result_type, super::#events>)
+        }
+        (ResponseKind::Paged, _) => {
             let message = format!(
                 "agentwire: operation {} of kind {} reached the generator (the spec check refuses it)",
                 op.id,
@@ -1180,6 +1241,14 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
     };
     let params = format_ident!("{}Params", builder);
     let builder_doc = match &op.stream {
+        Some(s) if op.response_kind == ResponseKind::JsonOrStream => format!(
+            "The request builder of `{}` (`{} {}`): a [`crate::Call`] of kind [`crate::kind::JsonOrEvents`]; `send()` (or awaiting it) resolves to the JSON result, `stream()` turns it into the builder of a [`crate::EventStream`] of [`super::{}`] (the body's `{}` member says which).",
+            op.id,
+            op.method,
+            op.path,
+            s.enum_name,
+            s.body_flag.as_deref().unwrap_or_default()
+        ),
         Some(s) => format!(
             "The request builder of `{}` (`{} {}`): a [`crate::Call`] of kind [`crate::kind::Events`]; `open()` (or awaiting it) connects and gives a [`crate::EventStream`] of [`super::{}`].",
             op.id, op.method, op.path, s.enum_name
@@ -1261,6 +1330,8 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             fn fill(&self, req: &mut crate::__private::Request) -> crate::Result<()> {
                 #(#query_pushes)*
                 #(#header_pushes)*
+                #url_fill
+                #extra_fill
                 #body_fill
                 Ok(())
             }
@@ -1327,7 +1398,11 @@ pub fn fixture_call(spec: &Spec) -> TokenStream {
     let arms = spec
         .ops
         .iter()
-        .filter(|op| !op.hand_written && op.stream.is_none() && op.result != Shape::Stream)
+        .filter(|op| {
+            !op.hand_written
+                && (op.response_kind == ResponseKind::JsonOrStream
+                    || (op.stream.is_none() && op.result != Shape::Stream))
+        })
         .map(|op| {
             let id = &op.id;
             let parts: Vec<&str> = op.id.split('.').collect();
@@ -1397,6 +1472,16 @@ pub fn fixture_call(spec: &Spec) -> TokenStream {
                     }
                 }
             }
+            if op.absolute_url {
+                let opid = &op.id;
+                args.insert(0, quote!(a.absolute_url(&client.core, PLATFORM.operation(#opid).ok_or("no such operation")?)?));
+            }
+            if op.form_open {
+                let named = op.form.iter().map(|f| f.name.as_str());
+                setters.push(quote!(
+                    let c = a.form_extras(&[#(#named),*]).into_iter().fold(c, |c, (k, v)| c.form_field(k, v));
+                ));
+            }
             let call = quote!(client #(.#chain())* .#method(#(#args),*));
             if setters.is_empty() {
                 quote!(#id => finish(#call),)
@@ -1430,4 +1515,53 @@ pub fn fixture_call(spec: &Spec) -> TokenStream {
             }
         }
     }
+}
+
+/// An operation's rules for the runtime to check before any request (`build/checks.rs`).
+fn checks_table(checks: &[super::checks::CheckDef]) -> TokenStream {
+    use super::checks::At;
+    let items = checks.iter().map(|c| {
+        let at = match &c.at {
+            At::Query(n) => quote!(crate::runtime::operation::CheckAt::Query(#n)),
+            At::Header(n) => quote!(crate::runtime::operation::CheckAt::Header(#n)),
+            At::Body(p) => quote!(crate::runtime::operation::CheckAt::Body(#p)),
+            At::Form(n) => quote!(crate::runtime::operation::CheckAt::Form(#n)),
+        };
+        let label = &c.label;
+        let r = &c.rule;
+        let num = |v: Option<f64>| match v {
+            Some(v) => quote!(Some(#v)),
+            None => quote!(None),
+        };
+        let count = |v: Option<u64>| match v {
+            Some(v) => quote!(Some(#v)),
+            None => quote!(None),
+        };
+        let (min, max) = (num(r.minimum), num(r.maximum));
+        let (xmin, xmax) = (r.exclusive_minimum, r.exclusive_maximum);
+        let (minl, maxl) = (count(r.min_length), count(r.max_length));
+        let (mini, maxi) = (count(r.min_items), count(r.max_items));
+        let pattern = match &r.pattern {
+            Some(p) => quote!(Some(#p)),
+            None => quote!(None),
+        };
+        quote! {
+            crate::runtime::operation::Check {
+                at: #at,
+                label: #label,
+                rule: crate::runtime::operation::Rule {
+                    minimum: #min,
+                    exclusive_minimum: #xmin,
+                    maximum: #max,
+                    exclusive_maximum: #xmax,
+                    min_length: #minl,
+                    max_length: #maxl,
+                    pattern: #pattern,
+                    min_items: #mini,
+                    max_items: #maxi,
+                },
+            }
+        }
+    });
+    quote!(&[#(#items),*])
 }

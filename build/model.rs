@@ -29,6 +29,8 @@ pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-optional",
     "x-agentwire-task",
     "x-agentwire-tasks",
+    "x-agentwire-absolute-url",
+    "x-agentwire-outcome",
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -145,6 +147,8 @@ pub struct Spec {
     pub required_credentials: Vec<String>,
     pub idempotency_header: Option<String>,
     pub request_id_header: Option<String>,
+    /// Client settings with the platform's defaults and variables: (name, env, default).
+    pub settings: Vec<(String, Option<String>, Option<f64>)>,
     pub hosts: Vec<Host>,
     /// Named envelopes (`x-agentwire-envelopes`).
     pub envelopes: BTreeMap<String, Envelope>,
@@ -347,9 +351,9 @@ impl ResponseKind {
         }
     }
 
-    /// Whether the generator and the runtime build this kind today.
+    /// Whether the generator and the runtime build this kind today (all of them).
     pub fn is_built(self) -> bool {
-        !matches!(self, ResponseKind::JsonOrStream)
+        true
     }
 }
 
@@ -401,6 +405,16 @@ pub struct Op {
     pub follow: Option<FollowDef>,
     pub hand_written: bool,
     pub pointer: String,
+    /// The range, length and pattern rules checked before any request.
+    pub checks: Vec<super::checks::CheckDef>,
+    /// Sent to an absolute URL the caller gives (`x-agentwire-absolute-url`: a presigned
+    /// upload's URL from an earlier answer), not to its host and path.
+    pub absolute_url: bool,
+    /// Its multipart form takes text fields the spec does not name (`additionalProperties`
+    /// of type string: a presigned upload's policy fields).
+    pub form_open: bool,
+    /// A success body reporting a failure (`x-agentwire-outcome`): ok, error and id members.
+    pub outcome: Option<(String, Option<String>, Option<String>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -421,6 +435,8 @@ pub struct FormField {
     /// For files: the content types the spec's `encoding` allows (`image/*` wildcards; empty:
     /// any).
     pub content_types: Vec<String>,
+    /// A text field's range, length and pattern rules.
+    pub rule: Option<super::checks::RuleDef>,
 }
 
 /// What one form field holds.
@@ -472,6 +488,9 @@ pub struct StreamDef {
     pub resume: Option<ResumeParam>,
     /// A hand-written function of the platform module opening each connection.
     pub opener: Option<OpenerDef>,
+    /// The boolean member of the JSON request body that asks for the stream (`stream`): `true`
+    /// when the stream is opened, `false` when a JSON-or-stream operation is sent for JSON.
+    pub body_flag: Option<String>,
 }
 
 impl StreamDef {
@@ -512,6 +531,7 @@ const STREAM_KEYS: &[&str] = &[
     "flush-at-eof",
     "resume",
     "opener",
+    "body-flag",
 ];
 
 /// Where a stream's resume position (an event id, or a time where the platform takes one) goes.
@@ -669,6 +689,36 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
         .get("writes-retry-safe")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    // Client settings: `{timeout|upload-timeout|max-retries: {env, default}}`.
+    let mut settings = Vec::new();
+    if let Some(map) = platform.get("settings") {
+        let sp = "/x-agentwire-platform/settings";
+        for (key, v) in map.as_object().into_iter().flatten() {
+            let p = format!("{sp}/{}", escape(key));
+            let known = matches!(key.as_str(), "timeout" | "upload-timeout" | "max-retries");
+            let shape_ok = v
+                .as_object()
+                .is_some_and(|m| m.keys().all(|k| k == "env" || k == "default"));
+            let default = v.get("default").and_then(Value::as_f64);
+            let default_ok = match (key.as_str(), v.get("default")) {
+                (_, None) => true,
+                ("max-retries", Some(d)) => d.as_u64().is_some_and(|n| n <= 100),
+                (_, Some(_)) => default.is_some_and(|d| d > 0.0 && d <= 86_400.0),
+            };
+            if !known || !shape_ok || !default_ok {
+                d.error(
+                    &p,
+                    None,
+                    "settings are `timeout`, `upload-timeout` (seconds, above zero) and `max-retries` (0..100), each `{env: <VARIABLE>, default: <value>}`",
+                );
+                continue;
+            }
+            settings.push((key.clone(), get_str(v, "env"), default));
+        }
+        if !map.is_object() {
+            d.error(sp, None, "`settings` maps each setting to `{env, default}`");
+        }
+    }
 
     // Hosts.
     let mut hosts = Vec::new();
@@ -1157,6 +1207,7 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
             required_credentials,
             idempotency_header,
             request_id_header,
+            settings,
             hosts,
             envelopes,
             error_formats,
@@ -1558,7 +1609,8 @@ fn read_op(
         None => default_auth.to_vec(),
     };
 
-    // Parameters.
+    // Parameters, and the rules checked before any request (`checks.rs`).
+    let mut checks = Vec::new();
     let mut path_params = Vec::new();
     let mut query = Vec::new();
     let mut headers = Vec::new();
@@ -1599,6 +1651,27 @@ fn read_op(
             d.error(pp, opid, format!("parameter `{name}`: {why}"));
             continue;
         };
+        match super::checks::rule_of(&schema, schemas) {
+            Ok(Some(rule)) => match location.as_str() {
+                "query" => checks.push(super::checks::CheckDef {
+                    at: super::checks::At::Query(name.clone()),
+                    label: name.clone(),
+                    rule,
+                }),
+                "header" => checks.push(super::checks::CheckDef {
+                    at: super::checks::At::Header(name.clone()),
+                    label: name.clone(),
+                    rule,
+                }),
+                _ => d.error(
+                    pp,
+                    opid,
+                    format!("parameter `{name}`: range, length and pattern rules are checked on query and header parameters only"),
+                ),
+            },
+            Ok(None) => {}
+            Err(e) => d.error(pp, opid, format!("parameter `{name}`: {e}")),
+        }
         let param = Param {
             rust: rust_ident(&name),
             name: name.clone(),
@@ -1711,6 +1784,14 @@ fn read_op(
             if let Some(media) = c.get("application/json") {
                 match ref_name(&media["schema"], "schemas") {
                     Some(name) => {
+                        match super::checks::body_checks(&media["schema"], schemas) {
+                            Ok(found) => checks.extend(found),
+                            Err(e) => d.error(
+                                &format!("{bp}/content/application~1json/schema"),
+                                opid,
+                                format!("request body {e}"),
+                            ),
+                        }
                         body = Some(Body {
                             type_name: format!("types::{name}"),
                             // With a multipart alternative, neither encoding is required alone.
@@ -1762,8 +1843,61 @@ fn read_op(
         for f in &form {
             let at = format!("{bp}/content");
             rust_names.push((f.name.clone(), "form field".to_owned(), at));
+            if let Some(rule) = &f.rule {
+                checks.push(super::checks::CheckDef {
+                    at: super::checks::At::Form(f.name.clone()),
+                    label: f.name.clone(),
+                    rule: rule.clone(),
+                });
+            }
         }
     }
+
+    let form_open = op
+        .pointer("/requestBody/content/multipart~1form-data")
+        .is_some_and(|media| form_is_open(media, schemas));
+    let absolute_url = match op.get("x-agentwire-absolute-url") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            d.error(
+                &format!("{p}/x-agentwire-absolute-url"),
+                opid,
+                "`x-agentwire-absolute-url` is true or false",
+            );
+            false
+        }
+    };
+    if absolute_url && !auth.iter().all(Vec::is_empty) {
+        d.error(
+            &format!("{p}/x-agentwire-absolute-url"),
+            opid,
+            "an operation sent to a URL from an answer carries no credentials: give it `security: []`",
+        );
+    }
+
+    let outcome = match op.get("x-agentwire-outcome") {
+        None => None,
+        Some(o) => {
+            let known = o.as_object().is_some_and(|m| {
+                m.keys()
+                    .all(|k| matches!(k.as_str(), "ok-member" | "error-member" | "id-member"))
+            });
+            match get_str(o, "ok-member") {
+                Some(ok) if known => {
+                    Some((ok, get_str(o, "error-member"), get_str(o, "id-member")))
+                }
+                _ => {
+                    d.error(
+                        &format!("{p}/x-agentwire-outcome"),
+                        opid,
+                        "`x-agentwire-outcome` is `{ok-member: <boolean member, false on failure>, error-member: <member>, id-member: <member>}`",
+                    );
+                    None
+                }
+            }
+        }
+    };
 
     // Responses.
     let stream = op.get("x-agentwire-stream").and_then(|s| {
@@ -1822,6 +1956,7 @@ fn read_op(
     let mut result = Shape::Empty;
     let mut json_or_stream = false;
     let mut success_status = 0u16;
+    let (mut split_stream, mut split_json, mut previous_status) = (false, None, 0u16);
     let responses = op
         .get("responses")
         .and_then(Value::as_object)
@@ -1856,6 +1991,14 @@ fn read_op(
         successes += 1;
         success_status = status.parse().unwrap_or(200);
         let content = resp.get("content").and_then(Value::as_object);
+        // JSON or a stream by a request flag may also be two successes: the JSON one (`201`)
+        // and the stream's (`200`); the result is the JSON one's.
+        if result == Shape::Stream {
+            split_stream = true;
+        } else if successes > 1 {
+            split_json = Some((result.clone(), previous_status));
+        }
+        previous_status = success_status;
         if let Some(c) = content
             && c.contains_key("text/event-stream")
             && c.contains_key("application/json")
@@ -1864,7 +2007,7 @@ fn read_op(
         }
         match content {
             None => result = Shape::Empty,
-            Some(c) if c.contains_key("text/event-stream") => {
+            Some(c) if c.contains_key("text/event-stream") && !c.contains_key("application/json") => {
                 if stream.is_none() {
                     d.error(
                         &rp,
@@ -1907,6 +2050,23 @@ fn read_op(
                 opid,
                 "success content is one content type (application/json, text/event-stream, a text type or a binary one), or application/json with text/event-stream",
             ),
+        }
+    }
+    if successes == 2 && !json_or_stream {
+        // The last success was read into `result`; the first is in `split_*`.
+        let last_is_stream = result == Shape::Stream;
+        let pair = match (split_stream, split_json.take(), last_is_stream) {
+            (true, None, false) if matches!(result, Shape::Type(_)) => {
+                Some((result.clone(), success_status))
+            }
+            (false, Some((first @ Shape::Type(_), status)), true) => Some((first, status)),
+            _ => None,
+        };
+        if let Some((json, status)) = pair {
+            json_or_stream = true;
+            result = json;
+            success_status = status;
+            successes = 1;
         }
     }
     if task.is_some() && successes == 0 {
@@ -1992,7 +2152,26 @@ fn read_op(
             host_envelope
         }
     };
-    if stream.is_some() && result != Shape::Stream {
+    if json_or_stream {
+        match &stream {
+            None => d.error(
+                p,
+                opid,
+                "a JSON-or-stream operation needs `x-agentwire-stream` (its events)",
+            ),
+            Some(s) if s.body_flag.is_none() => d.error(
+                &format!("{p}/x-agentwire-stream"),
+                opid,
+                "a JSON-or-stream operation names the request's `body-flag` that asks for the stream",
+            ),
+            Some(_) if body.is_none() => d.error(
+                p,
+                opid,
+                "a JSON-or-stream operation's flag is a member of its JSON request body, which it does not have",
+            ),
+            Some(_) => {}
+        }
+    } else if stream.is_some() && result != Shape::Stream {
         d.error(
             &format!("{p}/x-agentwire-stream"),
             opid,
@@ -2033,6 +2212,15 @@ fn read_op(
         location != "query" || !stream.as_ref().is_some_and(|s| s.sets_param(name))
     });
     check_param_names(&rust_names, body.as_ref(), response_kind, opid, reserved, d);
+    for (taken, by) in [(absolute_url, "url"), (form_open, "form_field")] {
+        if taken && rust_names.iter().any(|(name, _, _)| rust_ident(name) == by) {
+            d.error(
+                p,
+                opid,
+                format!("a parameter may not be named `{by}`: the builder has that method here"),
+            );
+        }
+    }
     if optional && !matches!(response_kind, ResponseKind::Optional) {
         d.error(
             &format!("{p}/x-agentwire-optional"),
@@ -2082,7 +2270,26 @@ fn read_op(
         follow,
         hand_written,
         pointer: p.to_string(),
+        checks,
+        absolute_url,
+        form_open,
+        outcome,
     })
+}
+
+/// Whether a multipart media type's object schema admits text fields it does not name
+/// (`additionalProperties: {type: string}`).
+fn form_is_open(media: &Value, schemas: &Map<String, Value>) -> bool {
+    let schema = &media["schema"];
+    let object = match ref_name(schema, "schemas").and_then(|n| schemas.get(n)) {
+        Some(target) => target,
+        None => schema,
+    };
+    object
+        .get("additionalProperties")
+        .and_then(|a| a.get("type"))
+        .and_then(Value::as_str)
+        == Some("string")
 }
 
 /// The fields of a multipart or URL-encoded request body (`media`: its media type object):
@@ -2156,10 +2363,26 @@ fn read_form(
                     .collect()
             })
             .unwrap_or_default();
+        // Text fields carry their rules (a file's size and type have checks of their own).
+        let rule = match &kind {
+            FormKind::Value(_) => match super::checks::rule_of(&prop, schemas) {
+                Ok(rule) => rule,
+                Err(e) => {
+                    d.error(
+                        &format!("{p}/schema"),
+                        opid,
+                        format!("form field `{name}`: {e}"),
+                    );
+                    None
+                }
+            },
+            _ => None,
+        };
         fields.push(FormField {
             rust: rust_ident(name),
             name: name.clone(),
             required: required_body && required.contains(&name.as_str()),
+            rule,
             kind,
             description: prop
                 .get("description")
@@ -2508,6 +2731,19 @@ fn read_stream(
         })
     });
 
+    let body_flag = match map.get("body-flag") {
+        None => None,
+        Some(Value::String(member)) if !member.is_empty() => Some(member.clone()),
+        Some(_) => {
+            d.error(
+                &at("body-flag"),
+                opid,
+                "`body-flag` names the boolean member of the JSON request body that asks for the stream",
+            );
+            None
+        }
+    };
+
     Some(StreamDef {
         enum_name,
         type_member,
@@ -2519,6 +2755,7 @@ fn read_stream(
         flush_at_eof,
         resume,
         opener,
+        body_flag,
     })
 }
 

@@ -120,7 +120,7 @@ fn kind_of(self_ty: &syn::Type) -> Option<&'static str> {
         "Optional" => "optional",
         "Events" => "event-stream",
         "Task" => "task",
-        "JsonOrStream" => "json-or-stream",
+        "JsonOrEvents" => "json-or-stream",
         _ => return None, // a type parameter: the impl serves every kind
     })
 }

@@ -3,11 +3,14 @@
 //! strict is taken out here:
 //!
 //! - error responses (several error body types panic it; errors are the runtime's job), and the
-//!   `202` acknowledgement of a task operation (a second success type panics it too);
+//!   `202` acknowledgement of a task operation (a second success type panics it too), and the
+//!   stream of a JSON-or-stream operation (likewise);
 //! - hand-written operations (SSE streams stop or panic it), and form request bodies
 //!   (multipart, URL-encoded: progenitor refuses them; the generator writes their fields);
 //! - `format: date-time`/`date`/`time`/`uuid` (decoded as `String`, so an unverified server format
 //!   never fails a whole response);
+//! - range, length and pattern rules (`minimum`, `maxLength`, `pattern`, ...): the runtime checks
+//!   them on requests (`build/checks.rs`); in a type they would fail a response that breaks one;
 //! - loose arrays, replaced by a synthetic component that becomes `LooseList<T>`;
 //! - dotted operationIds (progenitor wants identifiers);
 //! - optional `nullable` properties of request bodies, replaced by a synthetic component that
@@ -60,6 +63,23 @@ pub fn for_progenitor(value: &Value, spec: &Spec, module: &str) -> (Value, Vec<(
                 if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                     responses
                         .retain(|status, _| status.starts_with('2') && !(task && status == "202"));
+                    // A JSON-or-stream operation's stream is the runtime's: progenitor sees the
+                    // JSON result only (a second success type panics it).
+                    let json_or_stream = responses.len() > 1
+                        || responses.values().any(|r| {
+                            r.pointer("/content/application~1json").is_some()
+                                && r.pointer("/content/text~1event-stream").is_some()
+                        });
+                    if json_or_stream {
+                        responses.retain(|_, r| r.pointer("/content/application~1json").is_some());
+                        for r in responses.values_mut() {
+                            if let Some(content) =
+                                r.get_mut("content").and_then(Value::as_object_mut)
+                            {
+                                content.retain(|ct, _| ct == "application/json");
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -192,7 +212,15 @@ fn strip(v: &mut Value) {
                 )]);
                 return;
             }
-            map.retain(|k, _| !k.starts_with("x-agentwire"));
+            // Range, length and pattern rules are checked by the runtime before a request
+            // (`checks.rs`), not by the types: a response breaking one still decodes. A
+            // property that happens to be named like a keyword is an object, and stays.
+            map.retain(|k, v| {
+                let rule = super::checks::KEYWORDS.contains(&k.as_str())
+                    && !v.is_object()
+                    && !v.is_array();
+                !k.starts_with("x-agentwire") && !rule
+            });
             for child in map.values_mut() {
                 strip(child);
             }

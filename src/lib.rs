@@ -57,9 +57,9 @@ pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
-    Auth, Credential, Envelope, ErrorFormat, EventType, FollowSpec, Host, Method, NonJson,
-    Operation, PageKind, PageStyle, Platform, RequestKind, ResponseKind, StreamResume, StreamSpec,
-    TaskSpec,
+    Auth, Check, CheckAt, Credential, Envelope, ErrorFormat, EventType, FollowSpec, Host, Method,
+    NonJson, Operation, Outcome, PageKind, PageStyle, Platform, RequestKind, ResponseKind, Rule,
+    Setting, SettingName, StreamResume, StreamSpec, TaskSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 
@@ -67,7 +67,7 @@ pub use runtime::options::{CallOptions, RequestOptions};
 /// resolves to. Every operation of every spec has one (see `openapi/README.md`).
 pub mod kind {
     pub use crate::runtime::call::{Bytes, Empty, Json, Optional, Paged, Text};
-    pub use crate::runtime::stream::Events;
+    pub use crate::runtime::stream::{Events, JsonOrEvents};
     pub use crate::runtime::task::Task;
 }
 

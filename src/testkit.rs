@@ -257,6 +257,39 @@ impl<'f> Args<'f> {
         }
     }
 
+    /// The fixture's form fields not in `named` (an open form's extra text fields), in order.
+    pub(crate) fn form_extras(&self, named: &[&str]) -> Vec<(String, String)> {
+        let Some(Value::Object(form)) = self.fixture.request.form.as_ref() else {
+            return Vec::new();
+        };
+        form.iter()
+            .filter(|(k, _)| !named.contains(&k.as_str()))
+            .map(|(k, v)| match v {
+                Value::String(s) => (k.clone(), s.clone()),
+                other => (k.clone(), other.to_string()),
+            })
+            .collect()
+    }
+
+    /// The absolute URL an absolute-URL operation (a presigned upload) is sent to: the
+    /// fixture's path under the client's base URL of the operation's host.
+    pub(crate) fn absolute_url(
+        &self,
+        core: &ClientCore,
+        op: &'static Operation,
+    ) -> Result<String, String> {
+        let base = core
+            .config
+            .hosts
+            .get(op.host)
+            .ok_or_else(|| format!("{} names no known host", op.id))?;
+        Ok(format!(
+            "{}{}",
+            base.as_str().trim_end_matches('/'),
+            self.fixture.request.path
+        ))
+    }
+
     /// A required form field of the fixture.
     pub(crate) fn form_required<T: DeserializeOwned>(&self, name: &str) -> Result<T, String> {
         self.form_value(name)?
@@ -373,6 +406,18 @@ impl<T, P> Finish for Call<Optional<T>, P>
 where
     T: DeserializeOwned + Serialize + Send + 'static,
     P: Params,
+{
+    fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
+        single(self.send_with_response(), |r| to_json(r.value()))
+    }
+}
+
+/// A JSON-or-stream operation is sent for its JSON result (its streams are tested on their own).
+impl<T, E, P> Finish for Call<crate::kind::JsonOrEvents<T, E>, P>
+where
+    T: DeserializeOwned + Serialize + Send + 'static,
+    E: crate::__private::EventEnum,
+    P: crate::__private::StreamParams,
 {
     fn finish(self) -> BoxFuture<'static, Result<Called, String>> {
         single(self.send_with_response(), |r| to_json(r.value()))

@@ -101,7 +101,11 @@ async fn the_spec_s_length_rules_are_checked_before_sending() {
         .await
         .expect_err("an empty name");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert!(err.message().contains("invalid request body"), "{err}");
+    assert!(
+        err.message()
+            .contains("must not be empty (got 0 characters)"),
+        "{err}"
+    );
     assert!(s.mock.journal().is_empty(), "nothing was sent");
 }
 

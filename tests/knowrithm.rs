@@ -386,11 +386,57 @@ async fn an_invalid_request_is_a_validation_error_naming_the_field() {
                "llm_temperature": 5}),
     )
     .expect("typed");
+    // The spec's `maximum: 2` is checked before anything is sent.
     let e = client(&mock)
         .agents()
         .provision(too_hot)
         .await
         .expect_err("the temperature is at most 2");
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e:?}");
+    assert!(
+        e.message()
+            .contains("`llm_temperature` must be between 0 and 2 (got 5)"),
+        "{e}"
+    );
+    assert!(mock.journal().is_empty(), "nothing was sent");
+
+    // A client that does not check (plain HTTP) gets the platform's 400 from the mock, with
+    // the field in `details`; agentwire reads that answer as a validation error naming it.
+    let answer = common::plain_http()
+        .post(format!("{}/agent", mock.platform_url()))
+        .header("x-api-key", "ak_test")
+        .header("x-api-secret", "as_test")
+        .header("content-type", "application/json")
+        .body(json!({"name": "Support Bot", "llm_temperature": 5}).to_string())
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status(), 400);
+    let body: Value = serde_json::from_slice(&answer.bytes().await.expect("a body")).expect("JSON");
+    assert!(body.pointer("/details/llm_temperature").is_some(), "{body}");
+    mock.register(
+        agentwire::mock::Fixture::new(
+            "agents.create",
+            "POST",
+            "/agent",
+            agentwire::mock::FixtureResponse::json(400, body),
+        )
+        .with_body(json!({"name": "Cold Bot"})),
+    );
+    let cold = NewAgent::from_json(
+        json!({"name": "Cold Bot"}),
+        json!({"llm_provider_id": "6fa1fc5e-a7de-4c98-b203-20e063db89fe",
+               "llm_model_id": "8f3c2d09-0d0f-4fcf-83da-79d58a0d30d5",
+               "embedding_provider_id": "75d4ceaf-6a3c-4bd3-98f0-0bcf2bb9c2d4",
+               "embedding_model_id": "bc03b08f-8f44-4a1e-9227-f002a0fa9e26",
+               "llm_temperature": 1}),
+    )
+    .expect("typed");
+    let e = client(&mock)
+        .agents()
+        .provision(cold)
+        .await
+        .expect_err("the recorded 400");
     assert_eq!(e.kind(), ErrorKind::Validation, "{e:?}");
     assert!(
         e.field_errors()

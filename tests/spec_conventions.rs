@@ -6,6 +6,10 @@
 #[allow(dead_code)]
 mod yaml;
 
+#[path = "../build/checks.rs"]
+#[allow(dead_code)]
+mod checks;
+
 #[path = "../build/model.rs"]
 #[allow(dead_code)]
 mod model;

@@ -219,15 +219,15 @@ async fn json_or_multipart_picks_the_encoding_from_what_the_caller_gave() {
         names,
         vec![
             ("agent_id", None),
-            ("files", Some("a.pdf")),
-            ("files", Some("b.txt")),
             ("metadata", None),
             ("tags", None),
             ("tags", None),
+            ("files", Some("a.pdf")),
+            ("files", Some("b.txt")),
         ],
-        "the fields in the order of the spec's properties (by name)"
+        "the text fields in the order of the spec's properties (by name), then the files"
     );
-    let metadata: Value = serde_json::from_str(&form[3].text()).expect("JSON text");
+    let metadata: Value = serde_json::from_str(&form[1].text()).expect("JSON text");
     assert_eq!(metadata, json!({"source": "tests"}));
 
     // Both, neither, or a form missing a required field: refused before sending.

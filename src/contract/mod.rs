@@ -19,6 +19,10 @@
 #[allow(dead_code, missing_docs)]
 mod yaml;
 
+#[path = "../../build/checks.rs"]
+#[allow(dead_code, missing_docs)]
+mod checks;
+
 #[path = "../../build/model.rs"]
 #[allow(dead_code, missing_docs, clippy::all)]
 mod model;

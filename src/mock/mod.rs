@@ -107,7 +107,7 @@ pub use form::FormPart;
 pub use journal::JournalLimits;
 
 use crate::runtime::operation::{
-    Auth, ErrorFormat, Operation, Platform, StreamResume, match_template,
+    Auth, ErrorFormat, Operation, Platform, ResponseKind, StreamResume, match_template,
 };
 use journal::Journal;
 
@@ -555,6 +555,13 @@ impl MockServer {
         platform_url(&self.shared)
     }
 
+    /// `value` with `{mock_base}` and `{mock_base:<host>}` replaced by this mock's URLs, as the
+    /// mock does in every answer it plays (a fixture's presigned upload URL points back at the
+    /// mock): what a client of this mock receives where the fixture wrote a placeholder.
+    pub fn expand_placeholders(&self, value: &mut Value) {
+        expand_json(&self.shared, value);
+    }
+
     /// The mock's own index (`GET`, JSON): the URLs, every operation and its fixtures.
     pub fn index_url(&self) -> String {
         format!("http://{}/_agentwire/", self.addr)
@@ -623,6 +630,73 @@ impl Drop for MockServer {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicked handler cannot leave these lists half-updated; keep serving.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Replaces `{mock_base}` (the default host's URL, prefix included: [`MockServer::platform_url`])
+/// and `{mock_base:<host>}` (that host's, through [`MockServer::host_url`], prefix included) in
+/// `text` with this mock's own URLs: an answer that hands out an absolute URL (an upload's
+/// presigned URL) points back at the mock.
+fn expand(shared: &Shared, text: &str) -> Option<String> {
+    if !text.contains("{mock_base") {
+        return None;
+    }
+    let mut out = text.to_owned();
+    for host in shared.platform.hosts {
+        let url = format!(
+            "http://{}{HOSTS_MOUNT}{}{}",
+            shared.addr,
+            host.name,
+            host.prefix.trim_end_matches('/')
+        );
+        out = out.replace(&format!("{{mock_base:{}}}", host.name), &url);
+    }
+    Some(out.replace("{mock_base}", &platform_url(shared)))
+}
+
+/// [`expand`] in every string of a JSON value.
+fn expand_json(shared: &Shared, value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Some(expanded) = expand(shared, s) {
+                *s = expanded;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| expand_json(shared, v)),
+        Value::Object(members) => members.values_mut().for_each(|v| expand_json(shared, v)),
+        _ => {}
+    }
+}
+
+/// [`expand`] in an answer's body (JSON, text or events) and headers.
+fn expand_answer(shared: &Shared, answer: &mut FixtureResponse) {
+    if let Some(body) = answer.body.as_mut() {
+        expand_json(shared, body);
+    }
+    if let Some(text) = answer.text.as_mut()
+        && let Some(expanded) = expand(shared, text)
+    {
+        *text = expanded;
+    }
+    match answer.sse.as_mut() {
+        Some(SseBody::Text(text)) => {
+            if let Some(expanded) = expand(shared, text) {
+                *text = expanded;
+            }
+        }
+        Some(SseBody::Chunks(chunks)) => {
+            for chunk in chunks {
+                if let Some(expanded) = expand(shared, chunk) {
+                    *chunk = expanded;
+                }
+            }
+        }
+        None => {}
+    }
+    for value in answer.headers.values_mut() {
+        if let Some(expanded) = expand(shared, value) {
+            *value = expanded;
+        }
+    }
 }
 
 fn platform_url(shared: &Shared) -> String {
@@ -1196,12 +1270,27 @@ fn pick(
     let query = req.query_map();
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let mut fixtures = lock(&shared.fixtures);
+    // A JSON-or-stream operation answers as its request's flag asks: only the fixtures that
+    // answer that way (or fail) are candidates.
+    let wants_stream = op
+        .stream
+        .and_then(|s| s.body_flag)
+        .filter(|_| op.response == ResponseKind::JsonOrStream)
+        .map(|flag| body.get(flag) == Some(&Value::Bool(true)));
+    let fits = |e: &Entry| match wants_stream {
+        None => true,
+        Some(wanted) => {
+            e.fixture.is_error() || e.fixture.answers().iter().any(|a| a.sse.is_some()) == wanted
+        }
+    };
     let index = match mode {
-        Pick::Default => fixtures
-            .iter()
-            .position(|e| e.fixture.operation == op.id && e.fixture.is_default()),
-        Pick::Best => best_match(&fixtures, op.id, rel, &query, &body, &req.form),
-        Pick::RecordedError => best_match(&fixtures, op.id, rel, &query, &body, &req.form)
+        Pick::Default => fixtures.iter().position(|e| {
+            e.fixture.operation == op.id
+                && (e.fixture.is_default() || (wants_stream == Some(true) && !e.fixture.is_error()))
+                && fits(e)
+        }),
+        Pick::Best => best_match(&fixtures, op.id, rel, &query, &body, &req.form, &fits),
+        Pick::RecordedError => best_match(&fixtures, op.id, rel, &query, &body, &req.form, &fits)
             .filter(|i| fixtures.get(*i).is_some_and(|e| e.fixture.is_error())),
     }?;
     let play = op.stream.map(|stream| {
@@ -1254,6 +1343,7 @@ fn pick(
         .map(|a| (*a).clone())?;
     entry.played += 1;
     let mut answer = answer;
+    expand_answer(shared, &mut answer);
     // The default fixture is fitted to the request, however it was picked (it names no
     // member, so it also matches as "the most specific" when nothing else does).
     let default = entry.fixture.is_default() && !matches!(mode, Pick::RecordedError);
@@ -1307,11 +1397,12 @@ fn best_match(
     query: &BTreeMap<String, String>,
     body: &Value,
     form: &[FormPart],
+    fits: &dyn Fn(&Entry) -> bool,
 ) -> Option<usize> {
     let mut best: Option<((bool, bool, usize, bool), usize)> = None;
     for (index, entry) in fixtures.iter().enumerate() {
         let f = &entry.fixture;
-        if f.operation != op_id {
+        if f.operation != op_id || !fits(entry) {
             continue;
         }
         let query_ok = f.request.query.iter().all(|(k, v)| query.get(k) == Some(v));

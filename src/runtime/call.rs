@@ -381,11 +381,8 @@ pub(crate) fn body_error(message: &str) -> Error {
 }
 
 /// Sends a request built by hand-written code and decodes a JSON result (the ticket of
-/// BimpeAI's stream, say): the same path as a generated call.
-#[allow(
-    dead_code,
-    reason = "used by hand-written platform code, which a build's platforms may not have"
-)]
+/// BimpeAI's stream, say, or a JSON-or-stream call sent for JSON): the same path as a generated
+/// call.
 pub(crate) async fn call_json<T: DeserializeOwned + Send + 'static>(
     core: Arc<ClientCore>,
     op: &'static Operation,

@@ -29,7 +29,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::credentials::{CredentialProvider, StaticCredentials};
 use super::error::{Error, Result};
-use super::operation::Platform;
+use super::operation::{Platform, SettingName};
 
 /// A secret string (API key, secret, token, ticket): never shown by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -114,6 +114,8 @@ pub(crate) struct Config {
     pub credentials: Arc<dyn CredentialProvider>,
     pub hosts: Vec<Url>,
     pub timeout: Duration,
+    /// The per-attempt timeout of uploads (multipart bodies).
+    pub upload_timeout: Duration,
     pub deadline: Duration,
     pub reconnect_deadline: Duration,
     pub max_retries: u32,
@@ -158,6 +160,7 @@ impl fmt::Debug for ClientCore {
             )
             .field("credentials", &self.config.credentials)
             .field("timeout", &self.config.timeout)
+            .field("upload_timeout", &self.config.upload_timeout)
             .field("max_retries", &self.config.max_retries)
             .finish_non_exhaustive()
     }
@@ -180,11 +183,13 @@ pub struct ClientBuilder<C> {
     credentials: StaticCredentials,
     provider: Option<Arc<dyn CredentialProvider>>,
     host_urls: Vec<(Option<String>, String)>,
-    timeout: Duration,
-    deadline: Duration,
+    // `None`: the platform's default (`x-agentwire-platform.settings`), else agentwire's.
+    timeout: Option<Duration>,
+    upload_timeout: Option<Duration>,
+    deadline: Option<Duration>,
     reconnect_deadline: Duration,
     connect_timeout: Duration,
-    max_retries: u32,
+    max_retries: Option<u32>,
     default_headers: Vec<(String, String)>,
     http: Option<reqwest::Client>,
     clock: Arc<dyn Clock>,
@@ -223,11 +228,12 @@ impl<C> ClientBuilder<C> {
             credentials: StaticCredentials::default(),
             provider: None,
             host_urls: Vec::new(),
-            timeout: DEFAULT_TIMEOUT,
-            deadline: DEFAULT_DEADLINE,
+            timeout: None,
+            upload_timeout: None,
+            deadline: None,
             reconnect_deadline: DEFAULT_RECONNECT_DEADLINE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_retries: DEFAULT_MAX_RETRIES,
+            max_retries: None,
             default_headers: Vec::new(),
             http: None,
             clock: Arc::new(SystemClock),
@@ -270,18 +276,26 @@ impl<C> ClientBuilder<C> {
     }
 
     /// Time allowed for one attempt: connecting, sending, and reading the whole response
-    /// (for streams: until the response headers). Default 60 s.
+    /// (for streams: until the response headers). Default 60 s, or the platform's (SketricGen:
+    /// 300 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for one attempt of an upload (a request with a multipart body). Default:
+    /// the platform's (SketricGen: 300 s), else [`Self::timeout`].
+    pub fn upload_timeout(mut self, timeout: Duration) -> Self {
+        self.upload_timeout = Some(timeout);
         self
     }
 
     /// Bound on a whole non-streaming call, every attempt, backoff and server-requested wait
-    /// included; measured on the clock's monotonic reading. Default 180 s. A call that runs out
-    /// of time fails with `Timeout` (or the last attempt's error, when waiting for another
-    /// attempt would pass the deadline).
+    /// included; measured on the clock's monotonic reading. Default 180 s, or the longer of the
+    /// timeouts when one is longer. A call that runs out of time fails with `Timeout` (or the
+    /// last attempt's error, when waiting for another attempt would pass the deadline).
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.deadline = Some(deadline);
         self
     }
 
@@ -299,10 +313,10 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// How many times a failed call is retried (when retrying is safe). Default 2; 0 turns
-    /// retries (and automatic idempotency keys) off.
+    /// How many times a failed call is retried (when retrying is safe). Default 2, or the
+    /// platform's (SketricGen: 3); 0 turns retries (and automatic idempotency keys) off.
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
+        self.max_retries = Some(retries);
         self
     }
 
@@ -392,9 +406,38 @@ impl<C> ClientBuilder<C> {
         for (name, secret) in self.credentials.iter() {
             check_credential(name, secret).map_err(invalid)?;
         }
+        // What the builder left unset: the platform's defaults, else agentwire's.
+        let seconds = |name: SettingName| {
+            platform
+                .setting(name)
+                .and_then(|s| s.default)
+                .and_then(|d| Duration::try_from_secs_f64(d).ok())
+        };
+        let timeout = self
+            .timeout
+            .or_else(|| seconds(SettingName::Timeout))
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let upload_timeout = self
+            .upload_timeout
+            .or_else(|| seconds(SettingName::UploadTimeout))
+            .unwrap_or(timeout);
+        let max_retries = self
+            .max_retries
+            .or_else(|| {
+                platform
+                    .setting(SettingName::MaxRetries)
+                    .and_then(|s| s.default)
+                    .map(|d| d as u32)
+            })
+            .unwrap_or(DEFAULT_MAX_RETRIES);
+        // A call is given at least as long as one attempt may take.
+        let deadline = self
+            .deadline
+            .unwrap_or_else(|| DEFAULT_DEADLINE.max(timeout).max(upload_timeout));
         for (what, value) in [
-            ("timeout", self.timeout),
-            ("deadline", self.deadline),
+            ("timeout", timeout),
+            ("upload timeout", upload_timeout),
+            ("deadline", deadline),
             ("reconnect deadline", self.reconnect_deadline),
             ("connect timeout", self.connect_timeout),
             ("stream idle timeout", self.stream_idle_timeout),
@@ -490,10 +533,11 @@ impl<C> ClientBuilder<C> {
         let config = Config {
             credentials,
             hosts,
-            timeout: self.timeout,
-            deadline: self.deadline,
+            timeout,
+            upload_timeout,
+            deadline,
             reconnect_deadline: self.reconnect_deadline,
-            max_retries: self.max_retries,
+            max_retries,
             default_headers,
             user_agent,
             clock: self.clock,
@@ -516,10 +560,11 @@ impl<C> ClientBuilder<C> {
 }
 
 impl<C: PlatformClient> ClientBuilder<C> {
-    /// Reads the platform's credentials and base URLs from the environment, as its spec names
-    /// them (BimpeAI: `BIMPEAI_API_KEY`, `BIMPEAI_BASE_URL`): a variable that is set overrides
-    /// what the builder has so far; a required credential that is neither set here nor on the
-    /// builder fails with `InvalidInput` naming its variable. Pointing an application at
+    /// Reads the platform's credentials, base URLs and settings from the environment, as its
+    /// spec names them (BimpeAI: `BIMPEAI_API_KEY`, `BIMPEAI_BASE_URL`; SketricGen also
+    /// `SKETRICGEN_TIMEOUT`, in seconds): a variable that is set overrides what the builder has
+    /// so far; a required credential that is neither set here nor on the builder, or a setting
+    /// that does not parse, fails with `InvalidInput` naming its variable. Pointing an application at
     /// `agentwire mock` is then one variable: `BIMPEAI_BASE_URL=http://127.0.0.1:PORT`.
     pub fn with_env(mut self) -> Result<Self> {
         let platform = C::platform();
@@ -554,6 +599,40 @@ impl<C: PlatformClient> ClientBuilder<C> {
         for host in platform.hosts {
             if let Some(url) = var(host.env)? {
                 self.host_urls.push((Some(host.name.to_owned()), url));
+            }
+        }
+        for setting in platform.settings {
+            let Some(env) = setting.env else { continue };
+            let Some(raw) = var(env)? else { continue };
+            let bad = |what: &str| {
+                Error::invalid_input(format!(
+                    "the environment variable {env} must be {what} (got {:?})",
+                    raw.trim()
+                ))
+                .with_platform(platform)
+            };
+            match setting.name {
+                SettingName::Timeout | SettingName::UploadTimeout => {
+                    let seconds = raw
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| *s > 0.0)
+                        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                        .ok_or_else(|| bad("a number of seconds above zero"))?;
+                    if setting.name == SettingName::Timeout {
+                        self.timeout = Some(seconds);
+                    } else {
+                        self.upload_timeout = Some(seconds);
+                    }
+                }
+                SettingName::MaxRetries => {
+                    let retries = raw
+                        .trim()
+                        .parse::<u32>()
+                        .map_err(|_| bad("a whole number of retries (0 or more)"))?;
+                    self.max_retries = Some(retries);
+                }
             }
         }
         Ok(self)

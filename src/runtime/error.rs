@@ -215,6 +215,15 @@ impl Error {
         self
     }
 
+    /// Adds a sentence to the message (what the caller can do about it).
+    pub(crate) fn with_hint(mut self, hint: &str) -> Self {
+        if !self.inner.message.is_empty() {
+            self.inner.message.push_str("; ");
+        }
+        self.inner.message.push_str(hint);
+        self
+    }
+
     /// Marks a `Task` error as the task's failure (rather than a time-out).
     pub(crate) fn task_failure(mut self) -> Self {
         self.inner.task_failed = true;

@@ -2,6 +2,7 @@
 //! platform-specific arrives through the generated operation table ([`operation::Platform`]).
 
 pub(crate) mod call;
+pub(crate) mod checks;
 pub mod config;
 pub mod credentials;
 pub mod error;

@@ -33,9 +33,43 @@ pub struct Platform {
     pub request_id_header: Option<&'static str>,
     /// Every operation of the spec, in spec order.
     pub operations: &'static [Operation],
+    /// Client settings the platform gives defaults or environment variables for
+    /// (`x-agentwire-platform.settings`).
+    pub settings: &'static [Setting],
+}
+
+/// A client setting a platform gives a default or an environment variable for
+/// (`x-agentwire-platform.settings`: SketricGen's `SKETRICGEN_TIMEOUT`, 300 s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Setting {
+    /// Which setting.
+    pub name: SettingName,
+    /// The variable `with_env()` reads it from (seconds for times, a count for retries).
+    pub env: Option<&'static str>,
+    /// The platform's default (seconds for times, a count for retries); a builder setter
+    /// overrides it.
+    pub default: Option<f64>,
+}
+
+/// The client settings a platform may give defaults or variables for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingName {
+    /// The per-attempt timeout (`ClientBuilder::timeout`).
+    Timeout,
+    /// The per-attempt timeout of uploads (`ClientBuilder::upload_timeout`).
+    UploadTimeout,
+    /// The retries a call may make (`ClientBuilder::max_retries`).
+    MaxRetries,
 }
 
 impl Platform {
+    /// The platform's default or variable for a client setting, if it gives one.
+    pub fn setting(&self, name: SettingName) -> Option<&'static Setting> {
+        self.settings.iter().find(|s| s.name == name)
+    }
+
     /// The operation with this id, if the spec has it.
     pub fn operation(&self, id: &str) -> Option<&'static Operation> {
         self.operations.iter().find(|op| op.id == id)
@@ -363,6 +397,10 @@ pub struct StreamSpec {
     /// Where a reconnect names the last event it received, when the stream can be resumed
     /// (`x-agentwire-stream.resume`).
     pub resume: Option<StreamResume>,
+    /// The boolean member of the JSON request body that asks for the stream
+    /// (`x-agentwire-stream.body-flag`, SketricGen's `stream`): set `true` whenever the stream
+    /// is opened, `false` when a JSON-or-stream operation is sent for its JSON result.
+    pub body_flag: Option<&'static str>,
 }
 
 impl StreamSpec {
@@ -449,6 +487,81 @@ pub struct Operation {
     pub retry_safe: bool,
     /// Headers this operation must not carry.
     pub omit_headers: &'static [&'static str],
+    /// The range, length and pattern rules of its parameters and body, checked before any
+    /// request (the spec's `minimum`, `maximum`, `minLength`, `maxLength`, `pattern`,
+    /// `minItems`, `maxItems`).
+    pub checks: &'static [Check],
+    /// A success body that may report a failure (`x-agentwire-outcome`).
+    pub outcome: Option<&'static Outcome>,
+}
+
+/// How a success body reports that the work failed after all (`x-agentwire-outcome`): its
+/// `ok_member` is `false` (Wisebot's workflow run: `200 {ok: false, error, runId}`). Such an
+/// answer is a `Task` error ([`crate::Error::task_failed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The boolean member that is `false` on failure (`ok`).
+    pub ok_member: &'static str,
+    /// The member holding the failure's message (a string, or an object's `message`).
+    pub error_member: Option<&'static str>,
+    /// The member holding the run's id ([`crate::Error::task_id`]).
+    pub id_member: Option<&'static str>,
+}
+
+/// One rule the spec declares on a value the caller sends, checked before any request (the
+/// runtime's `checks`): a value that breaks it is an `InvalidInput` error naming the value, the
+/// rule and what was given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Check {
+    /// Where the value is.
+    pub at: CheckAt,
+    /// How messages name it (`limit`, `hitl_resume.decisions[].message`).
+    pub label: &'static str,
+    /// What it must satisfy.
+    pub rule: Rule,
+}
+
+/// Where a checked value is in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckAt {
+    /// A query parameter (each value of a repeated one).
+    Query(&'static str),
+    /// A header parameter.
+    Header(&'static str),
+    /// A member of the JSON body, as a JSON pointer whose `*` segments stand for every item of
+    /// an array (`/hitl_resume/decisions/*/message`). An absent member is not checked (whether
+    /// it is required is the body type's business).
+    Body(&'static str),
+    /// A text field of a form body (each value of a repeated one).
+    Form(&'static str),
+}
+
+/// The rules of one value, as the spec declares them (OpenAPI 3.0 / JSON Schema keywords).
+/// Lengths count Unicode scalar values (`char`s), not bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Rule {
+    /// `minimum` (with `exclusiveMinimum: true`: strictly above it).
+    pub minimum: Option<f64>,
+    /// Whether `minimum` excludes itself.
+    pub exclusive_minimum: bool,
+    /// `maximum` (with `exclusiveMaximum: true`: strictly below it).
+    pub maximum: Option<f64>,
+    /// Whether `maximum` excludes itself.
+    pub exclusive_maximum: bool,
+    /// `minLength`, in characters.
+    pub min_length: Option<u64>,
+    /// `maxLength`, in characters.
+    pub max_length: Option<u64>,
+    /// `pattern`: an ECMAScript regular expression the string must contain a match of.
+    pub pattern: Option<&'static str>,
+    /// `minItems` of an array.
+    pub min_items: Option<u64>,
+    /// `maxItems` of an array.
+    pub max_items: Option<u64>,
 }
 
 /// Matches a concrete path against a path template (`/agents/{agent_id}`): the value of each

@@ -37,6 +37,9 @@ pub struct Request {
     pub(crate) options: CallOptions,
     /// Header parameters of the operation (before the per-call options' headers, which win).
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// The absolute URL of an operation sent to one an earlier answer handed out
+    /// (`x-agentwire-absolute-url`), instead of its host and path.
+    pub(crate) url: Option<String>,
 }
 
 impl Request {
@@ -49,7 +52,17 @@ impl Request {
             body: Body::Empty,
             options,
             headers: Vec::new(),
+            url: None,
         }
+    }
+
+    /// Sends this request to `url` (absolute) instead of its host and path.
+    #[allow(
+        dead_code,
+        reason = "called by generated code of specs with absolute-URL operations only"
+    )]
+    pub(crate) fn set_url(&mut self, url: String) {
+        self.url = Some(url);
     }
 
     /// Appends a query pair.
@@ -116,6 +129,16 @@ impl Request {
         self.with_form(multipart, |f| f.text(name, value));
     }
 
+    /// Adds a text field the spec does not name (a form with `additionalProperties`: a
+    /// presigned upload's policy fields), to the multipart body.
+    #[allow(
+        dead_code,
+        reason = "called by generated code of specs with open forms only"
+    )]
+    pub(crate) fn form_extra(&mut self, name: String, value: String) {
+        self.with_form(true, |f| f.text(name, value));
+    }
+
     /// Adds a file to the multipart body; `allowed`: the content types the spec allows.
     #[allow(
         dead_code,
@@ -137,6 +160,33 @@ impl Request {
         })?;
         self.body = Body::Json(Bytes::from(bytes));
         Ok(())
+    }
+}
+
+impl Request {
+    /// Sets the boolean `member` of the JSON body (a stream's `body-flag`), starting an object
+    /// body when there is none. A body that is not a JSON object is `InvalidInput`.
+    pub(crate) fn set_body_flag(&mut self, member: &str, value: bool) -> Result<()> {
+        let mut object = match &self.body {
+            Body::Empty => serde_json::Map::new(),
+            Body::Json(bytes) => match serde_json::from_slice(bytes) {
+                Ok(serde_json::Value::Object(object)) => object,
+                _ => {
+                    return Err(Error::invalid_input(format!(
+                        "{}: the request body must be a JSON object to carry `{member}`",
+                        self.op.id
+                    )));
+                }
+            },
+            Body::Form(_) => {
+                return Err(Error::invalid_input(format!(
+                    "{}: `{member}` goes in a JSON body, not a form",
+                    self.op.id
+                )));
+            }
+        };
+        object.insert(member.to_owned(), serde_json::Value::Bool(value));
+        self.set_json(&object)
     }
 }
 

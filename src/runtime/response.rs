@@ -398,6 +398,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     op: &'static Operation,
     raw: Raw,
 ) -> Result<Response<T>> {
+    check_outcome(core, op, &raw)?;
     let result = decode_body::<T>(core, op, &raw, Layout::of(op))?.result;
     let value = match result {
         Some(value) => value,
@@ -587,6 +588,49 @@ pub(crate) fn wrap<T>(value: T, raw: Raw) -> Response<T> {
         headers: raw.headers,
         request_id: raw.request_id,
     }
+}
+
+/// A success that reports a failure in its body (`x-agentwire-outcome`: Wisebot's workflow
+/// run answers `200 {ok: false, error, runId}`) is a `Task` error: the run failed
+/// ([`Error::task_failed`]), [`Error::task_id`] is the run's id, the message the body's error
+/// (a string, or an object's `message`), the body kept.
+fn check_outcome(core: &ClientCore, op: &'static Operation, raw: &Raw) -> Result<()> {
+    let Some(outcome) = op.outcome else {
+        return Ok(());
+    };
+    let Ok(serde_json::Value::Object(body)) =
+        serde_json::from_slice::<serde_json::Value>(strip_bom(&raw.body))
+    else {
+        return Ok(()); // not JSON: the decode says so
+    };
+    if body.get(outcome.ok_member) != Some(&serde_json::Value::Bool(false)) {
+        return Ok(());
+    }
+    let message = outcome
+        .error_member
+        .and_then(|m| body.get(m))
+        .and_then(|e| match e {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Object(o) => o
+                .get("message")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        })
+        .unwrap_or_else(|| format!("the platform reported `{}: false`", outcome.ok_member));
+    let id = outcome
+        .id_member
+        .and_then(|m| body.get(m))
+        .and_then(serde_json::Value::as_str);
+    Err(Error::new(ErrorKind::Task, message)
+        .task_failure()
+        .with_task_id(id)
+        .not_retryable()
+        .with_status(raw.status)
+        .with_request_id(raw.request_id.clone())
+        .with_body(raw.headers.clone(), raw.body.clone())
+        .for_op(core.platform, op))
 }
 
 pub(crate) fn decode_error(

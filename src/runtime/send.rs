@@ -32,7 +32,7 @@ use tracing::Instrument;
 
 use super::config::{ClientCore, MAX_REDIRECTS};
 use super::error::{Error, ErrorKind, Result, human};
-use super::operation::{Auth, ErrorFormat, Operation, ResponseKind};
+use super::operation::{Auth, ErrorFormat, Operation, Platform, ResponseKind};
 use super::request::{Body, Request};
 use super::retry::{Decision, Failure, Policy};
 
@@ -106,6 +106,10 @@ async fn execute(core: &ClientCore, req: &Request, mode: Mode) -> Result<Outcome
         .instrument(span)
         .await
         .map_err(|e| {
+            let e = match credential_hint(platform, op) {
+                Some(hint) if e.kind() == ErrorKind::Authentication => e.with_hint(&hint),
+                _ => e,
+            };
             e.for_op(platform, op)
                 .with_request_id(prepared.request_id.clone())
         })
@@ -121,7 +125,12 @@ async fn run_attempts(
     let clock = &config.clock;
     let started = clock.monotonic();
     let deadline = req.options.deadline.unwrap_or(config.deadline);
-    let per_attempt = req.options.timeout.unwrap_or(config.timeout);
+    let upload = matches!(&req.body, Body::Form(form) if form.multipart);
+    let per_attempt = req.options.timeout.unwrap_or(if upload {
+        config.upload_timeout
+    } else {
+        config.timeout
+    });
     let policy = Policy {
         max_retries: req.options.max_retries.unwrap_or(config.max_retries),
         base: config.backoff_base,
@@ -557,8 +566,29 @@ fn response_request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// An absolute URL given for an operation sent to one (`x-agentwire-absolute-url`): `http` or
+/// `https`, with a host and no credentials in it.
+fn absolute_url(text: &str) -> Result<Url> {
+    let url = Url::parse(text).map_err(|e| {
+        Error::invalid_input(format!("the URL to send to is not an absolute URL ({e})"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::invalid_input(format!(
+            "the URL to send to must be http or https with a host, not `{}:`",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_input(
+            "the URL to send to must not carry credentials",
+        ));
+    }
+    Ok(url)
+}
+
 fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
     req.options.check()?;
+    super::checks::check(req)?;
     let platform = core.platform;
     let op = req.op;
     let config = &core.config;
@@ -567,20 +597,32 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         .get(op.host)
         .ok_or_else(|| Error::invalid_input(format!("operation {} names no known host", op.id)))?;
 
-    let mut url = base.clone();
-    let path = format!("{}{}", base.path().trim_end_matches('/'), req.path);
-    url.set_path(&path);
-    {
+    let mut url = match &req.url {
+        // An absolute URL an earlier answer handed out (a presigned upload): its own query
+        // stays, the operation's is added.
+        Some(absolute) => absolute_url(absolute)?,
+        None => {
+            let mut url = base.clone();
+            let path = format!("{}{}", base.path().trim_end_matches('/'), req.path);
+            url.set_path(&path);
+            url.set_query(None);
+            url
+        }
+    };
+    if !req.query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (name, value) in &req.query {
             pairs.append_pair(name, value);
         }
     }
-    if req.query.is_empty() {
-        url.set_query(None);
-    }
 
-    let mut headers = config.default_headers.clone();
+    // The client's default headers are the platform's; none goes to a URL from an answer,
+    // which may be anyone's (they can carry credentials).
+    let mut headers = if req.url.is_some() {
+        HeaderMap::new()
+    } else {
+        config.default_headers.clone()
+    };
     headers.insert(USER_AGENT, config.user_agent.clone());
     headers.insert(
         ACCEPT,
@@ -730,6 +772,44 @@ fn apply_auth(core: &ClientCore, req: &Request, request: &mut reqwest::Request) 
         }
     }
     Ok(())
+}
+
+/// For an operation that takes fewer of the platform's credentials than others do (Wisebot's
+/// API keys list: the dashboard access token, not a `wb_live_` key), which ones it takes and
+/// their variables — a 401 there often means the client holds the other kind.
+fn credential_hint(platform: &Platform, op: &Operation) -> Option<String> {
+    let takes: Vec<&str> = op
+        .auth
+        .iter()
+        .flat_map(|alt| alt.iter().map(|a| a.credential()))
+        .collect();
+    let narrower = platform
+        .operations
+        .iter()
+        .flat_map(|o| {
+            o.auth
+                .iter()
+                .flat_map(|alt| alt.iter().map(|a| a.credential()))
+        })
+        .any(|c| !takes.contains(&c));
+    if takes.is_empty() || !narrower {
+        return None;
+    }
+    let named: Vec<String> = takes
+        .iter()
+        .fold(Vec::new(), |mut seen: Vec<&str>, c| {
+            if !seen.contains(c) {
+                seen.push(c);
+            }
+            seen
+        })
+        .iter()
+        .map(|c| match platform.credential(c) {
+            Some(credential) => format!("`{c}` ({})", credential.env),
+            None => format!("`{c}`"),
+        })
+        .collect();
+    Some(format!("{} takes {} only", op.id, named.join(" or ")))
 }
 
 /// The auth alternatives of an operation, as a sentence: `api_key or access_token`.

@@ -258,7 +258,10 @@ impl<E: EventEnum, P: StreamParams> Call<Events<E>, P> {
             // The reconnect budget retries a resumable stream; each open tries once.
             options.max_retries = Some(0);
         }
-        let request = self.request(options)?;
+        let mut request = self.request(options)?;
+        if let Some(flag) = spec.body_flag {
+            request.set_body_flag(flag, true)?;
+        }
         let core = self.core.clone();
         let opener: Arc<dyn Reopen> = match self.params.opener() {
             Some(opener) => (opener.open)(StreamOpen {
@@ -330,6 +333,79 @@ pub(crate) async fn open_with<E: EventEnum>(
         .map(move |item| item.map_err(|e| e.or_op(platform, op)))
         .boxed();
     Ok(EventStream { inner, done: false })
+}
+
+/// Response kind: one request that answers either a JSON result `T` or a stream of events `E`,
+/// by a flag of its JSON body (`x-agentwire-stream.body-flag`: SketricGen's `run-workflow`
+/// with `stream`). `send()` — or awaiting the builder — sends the flag `false` and resolves to
+/// `T`; `stream()` turns the builder into a stream builder ([`Events<E>`]) that sends it `true`.
+pub struct JsonOrEvents<T, E>(PhantomData<fn() -> (T, E)>);
+
+impl<T, E> Default for JsonOrEvents<T, E> {
+    fn default() -> Self {
+        JsonOrEvents(PhantomData)
+    }
+}
+
+impl<T, E, P> Call<JsonOrEvents<T, E>, P>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    E: EventEnum,
+    P: StreamParams,
+{
+    /// Sends the request for its JSON result (the body's flag `false`, whatever the body
+    /// says); resolves to the result. Awaiting the builder does the same.
+    ///
+    /// Errors: `InvalidInput` before sending (a bad parameter, body or option); otherwise every
+    /// kind an answer can be classified as, after the retries the call allows.
+    pub fn send(self) -> impl Future<Output = Result<T>> + Send + 'static {
+        let call = self.send_with_response();
+        async move { call.await.map(super::response::Response::into_inner) }
+    }
+
+    /// Sends the request for its JSON result; resolves to the result with its HTTP status,
+    /// headers and request id.
+    pub fn send_with_response(
+        self,
+    ) -> impl Future<Output = Result<super::response::Response<T>>> + Send + 'static {
+        let (core, op) = (self.core.clone(), self.op);
+        let request = self.request(self.options.clone()).and_then(|mut request| {
+            if let Some(flag) = op.stream.and_then(|s| s.body_flag) {
+                request.set_body_flag(flag, false)?;
+            }
+            Ok(request)
+        });
+        async move {
+            let request = request.map_err(|e| e.for_op(core.platform, op))?;
+            super::call::call_json(core, op, request).await
+        }
+    }
+
+    /// The same request as a stream: the body's flag `true`, then everything a stream builder
+    /// offers (`reconnect`, `idle_timeout`, ...) and `open()` — or awaiting it — for the
+    /// [`EventStream`].
+    pub fn stream(self) -> Call<Events<E>, P> {
+        Call {
+            core: self.core,
+            op: self.op,
+            options: self.options,
+            params: self.params,
+            kind: Events::default(),
+        }
+    }
+}
+
+impl<T, E, P> IntoFuture for Call<JsonOrEvents<T, E>, P>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    E: EventEnum,
+    P: StreamParams,
+{
+    type Output = Result<T>;
+    type IntoFuture = BoxFuture<'static, Result<T>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
 }
 
 impl<E: EventEnum, P: StreamParams> IntoFuture for Call<Events<E>, P> {
@@ -631,6 +707,7 @@ mod tests {
         non_json: NonJson::Error,
         flush_at_eof: false,
         resume: None,
+        body_flag: None,
     };
 
     #[test]

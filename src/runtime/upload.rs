@@ -11,6 +11,7 @@
 //! built anew for every attempt, so an upload can be retried like any request; a file whose size
 //! changed between attempts is an `InvalidInput` error rather than a corrupt body.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -135,7 +136,7 @@ impl From<&Path> for Upload {
 pub(crate) struct FormBody {
     /// `multipart/form-data` (else `application/x-www-form-urlencoded`).
     pub multipart: bool,
-    pub parts: Vec<(&'static str, Part)>,
+    pub parts: Vec<(Cow<'static, str>, Part)>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,8 +156,8 @@ pub(crate) struct FilePart {
 }
 
 impl FormBody {
-    pub(crate) fn text(&mut self, name: &'static str, value: String) {
-        self.parts.push((name, Part::Text(value)));
+    pub(crate) fn text(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
+        self.parts.push((name.into(), Part::Text(value)));
     }
 
     pub(crate) fn file(
@@ -166,7 +167,7 @@ impl FormBody {
         allowed: &'static [&'static str],
     ) {
         self.parts.push((
-            name,
+            Cow::Borrowed(name),
             Part::File(FilePart {
                 upload,
                 allowed,
@@ -233,14 +234,23 @@ impl FormBody {
         Bytes::from(out.finish())
     }
 
-    /// The multipart form of one attempt: text parts as they are, files streamed from disk (or
-    /// from their bytes). A file whose size changed since the check is an error: the part's
-    /// declared length would no longer hold.
+    /// The multipart form of one attempt: the text parts first, in order, then the files,
+    /// streamed from disk (or from their bytes) — a presigned upload's policy takes its fields
+    /// before the file, and no server needs a file first. A file whose size changed since the
+    /// check is an error: the part's declared length would no longer hold.
     pub(crate) fn multipart(&self) -> Result<reqwest::multipart::Form> {
         let mut form = reqwest::multipart::Form::new();
-        for (name, part) in &self.parts {
+        let texts = self
+            .parts
+            .iter()
+            .filter(|(_, p)| matches!(p, Part::Text(_)));
+        let files = self
+            .parts
+            .iter()
+            .filter(|(_, p)| matches!(p, Part::File(_)));
+        for (name, part) in texts.chain(files) {
             form = match part {
-                Part::Text(value) => form.text(*name, value.clone()),
+                Part::Text(value) => form.text(name.clone(), value.clone()),
                 Part::File(file) => {
                     let Some((len, mime)) = &file.checked else {
                         return Err(Error::invalid_input(format!(
@@ -277,7 +287,7 @@ impl FormBody {
                     if let Some(file_name) = &file.upload.file_name {
                         part = part.file_name(file_name.clone());
                     }
-                    form.part(*name, part)
+                    form.part(name.clone(), part)
                 }
             };
         }
