@@ -65,7 +65,8 @@ fn secrets(platform: &'static Platform, fixtures: &[Fixture]) -> Secrets {
     found
 }
 
-/// A client of `platform` pointed at the mock, with every credential the platform takes.
+/// A client of `platform` with every host pointed at the mock (each at its own mount, so a
+/// second host's operations reach it too), with every credential the platform takes.
 fn client_for(
     platform: &'static Platform,
     mock: &MockServer,
@@ -75,8 +76,12 @@ fn client_for(
     for (credential, value) in secrets(platform, fixtures) {
         credentials.set(credential, Secret::new(value));
     }
-    let builder = ClientBuilder::<()>::new()
-        .base_url(mock.base_url())
+    let builder = platform
+        .hosts
+        .iter()
+        .fold(ClientBuilder::<()>::new(), |b, h| {
+            b.host_url(h.name, mock.host_url(h.name))
+        })
         .credential_provider(Arc::new(credentials));
     FixtureClient::new(platform, builder).expect("the client builds")
 }
