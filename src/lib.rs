@@ -103,6 +103,9 @@ pub mod bimpeai;
 #[cfg(feature = "knowrithm")]
 pub mod knowrithm;
 
+#[cfg(feature = "sketricgen")]
+pub mod sketricgen;
+
 #[cfg(feature = "mock")]
 pub mod mock;
 
