@@ -65,7 +65,9 @@ fn secrets(platform: &'static Platform, fixtures: &[Fixture]) -> Secrets {
     found
 }
 
-/// A client of `platform` pointed at the mock, with every credential the platform takes.
+/// A client of `platform` pointed at the mock — every host of it, so that no call of a platform
+/// with several hosts (SketricGen's runtime, assets and admin) leaves for the real one — with
+/// every credential the platform takes.
 fn client_for(
     platform: &'static Platform,
     mock: &MockServer,
@@ -75,9 +77,12 @@ fn client_for(
     for (credential, value) in secrets(platform, fixtures) {
         credentials.set(credential, Secret::new(value));
     }
-    let builder = ClientBuilder::<()>::new()
+    let mut builder = ClientBuilder::<()>::new()
         .base_url(mock.base_url())
         .credential_provider(Arc::new(credentials));
+    for host in platform.hosts.iter().skip(1) {
+        builder = builder.host_url(host.name, mock.host_url(host.name));
+    }
     FixtureClient::new(platform, builder).expect("the client builds")
 }
 
