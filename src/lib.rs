@@ -106,6 +106,9 @@ pub mod knowrithm;
 #[cfg(feature = "wisebot")]
 pub mod wisebot;
 
+#[cfg(feature = "sketricgen")]
+pub mod sketricgen;
+
 #[cfg(feature = "mock")]
 pub mod mock;
 
