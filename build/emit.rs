@@ -1163,10 +1163,17 @@ fn operation(spec: &Spec, index: usize, op: &Op, meta: TokenStream) -> (TokenStr
             }
         }
     });
+    // Rules between fields are the platform module's (`x-agentwire-validate`), checked first.
+    let validate = op.validate.as_ref().map(|path| {
+        let function = syn::parse_str::<syn::Path>(&format!("super::{path}"))
+            .unwrap_or_else(|_| panic!("validate path is invalid: {path}"));
+        quote!(#function(body)?;)
+    });
     let json_fill = op.body.as_ref().map(|_| {
         quote! {
             if let Some(body) = &self.body {
                 let body = body.as_ref().map_err(|e| crate::runtime::call::body_error(e))?;
+                #validate
                 req.set_json(body)?;
             }
         }

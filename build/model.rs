@@ -31,6 +31,7 @@ pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-tasks",
     "x-agentwire-absolute-url",
     "x-agentwire-outcome",
+    "x-agentwire-validate",
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -415,6 +416,9 @@ pub struct Op {
     pub form_open: bool,
     /// A success body reporting a failure (`x-agentwire-outcome`): ok, error and id members.
     pub outcome: Option<(String, Option<String>, Option<String>)>,
+    /// A hand-written check of the JSON body's rules between fields (`x-agentwire-validate`:
+    /// a function path from the platform module).
+    pub validate: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -1663,10 +1667,17 @@ fn read_op(
                     label: name.clone(),
                     rule,
                 }),
+                // A path parameter is never empty (the runtime refuses it): `minLength: 1`
+                // says the same.
+                "path" if rule
+                    == (super::checks::RuleDef {
+                        min_length: Some(1),
+                        ..Default::default()
+                    }) => {}
                 _ => d.error(
                     pp,
                     opid,
-                    format!("parameter `{name}`: range, length and pattern rules are checked on query and header parameters only"),
+                    format!("parameter `{name}`: range, length and pattern rules are checked on query and header parameters (a path parameter takes `minLength: 1` only)"),
                 ),
             },
             Ok(None) => {}
@@ -1876,6 +1887,36 @@ fn read_op(
         );
     }
 
+    let validate = match op.get("x-agentwire-validate") {
+        None => None,
+        Some(Value::String(path))
+            if !path.is_empty()
+                && path.split("::").all(|part| {
+                    part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                        && part
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                        && !RUST_KEYWORDS.contains(&part)
+                }) =>
+        {
+            if body.is_none() {
+                d.error(
+                    &format!("{p}/x-agentwire-validate"),
+                    opid,
+                    "`x-agentwire-validate` checks a JSON request body, which the operation does not have",
+                );
+            }
+            Some(path.clone())
+        }
+        Some(_) => {
+            d.error(
+                &format!("{p}/x-agentwire-validate"),
+                opid,
+                "`x-agentwire-validate` names a function of the platform module (`run::check_request`) taking `&<body type>` and returning `agentwire::Result<()>`",
+            );
+            None
+        }
+    };
     let outcome = match op.get("x-agentwire-outcome") {
         None => None,
         Some(o) => {
@@ -2274,6 +2315,7 @@ fn read_op(
         absolute_url,
         form_open,
         outcome,
+        validate,
     })
 }
 

@@ -463,6 +463,31 @@ fn check_result(
         (Some(text), ResponseKind::Text | ResponseKind::Bytes) => json!({ "data": text }),
         _ => expected_result(op, &body),
     };
+    // A success body that reports a failure (`x-agentwire-outcome`) is a failed task.
+    let reported_failure = op
+        .outcome
+        .filter(|o| body.get(o.ok_member) == Some(&Value::Bool(false)));
+    if let Some(outcome) = reported_failure {
+        match &got {
+            Called::Failed(err) if err.kind() == ErrorKind::Task && err.task_failed() => {
+                let id = outcome
+                    .id_member
+                    .and_then(|m| body.get(m))
+                    .and_then(Value::as_str);
+                if err.task_id() != id {
+                    problems.push(format!(
+                        "the failed run's id is {:?}, not {id:?}",
+                        err.task_id()
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "`{}: false` must be a failed task, got {got:?}",
+                outcome.ok_member
+            )),
+        }
+        return;
+    }
     let (status, request_id, actual) = match got {
         Called::Failed(err) => {
             problems.push(format!("the call failed: {err} ({:?})", err.kind()));

@@ -148,12 +148,48 @@ async fn the_chat_stream_ends_at_done_and_a_cut_is_an_error() {
 
     let (events, end) = drain(&client, "What is your refund policy?").await;
     assert!(end.is_none(), "[DONE] ends the stream: {end:?}");
-    let [event] = events.as_slice() else {
-        panic!("one event: {events:?}")
-    };
+    // Text deltas (their type is undocumented) and a line that is not JSON are kept raw.
+    let raw: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            ChatStreamEvent::Other(raw) => Some(raw.data.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(raw.len(), 3, "{events:?}");
+    assert!(
+        raw[0].contains("text-delta") && raw[1] == "processing",
+        "{raw:?}"
+    );
     assert_eq!(
-        event.as_finish().and_then(|f| f.full_text.as_deref()),
+        events
+            .last()
+            .and_then(|e| e.as_finish())
+            .and_then(|f| f.full_text.as_deref()),
         Some("Refunds are accepted within 30 days of purchase.")
+    );
+    // The helper: the finish's fullText.
+    let answer = client
+        .chat()
+        .stream(ask("What is your refund policy?"))
+        .await
+        .expect("opens")
+        .full_text()
+        .await
+        .expect("the answer");
+    assert_eq!(answer, "Refunds are accepted within 30 days of purchase.");
+    let error = client
+        .chat()
+        .stream(ask("Summarise my last order"))
+        .await
+        .expect("opens")
+        .full_text()
+        .await
+        .expect_err("an error event");
+    assert_eq!(error.kind(), ErrorKind::Stream);
+    assert!(
+        error.to_string().contains("The model provider timed out."),
+        "{error}"
     );
 
     let (events, end) = drain(&client, "Summarise my last order").await;
@@ -186,5 +222,9 @@ async fn a_knowledge_file_uploads_as_multipart() {
     assert_eq!(stored.name.as_deref(), Some("refund-policy.pdf"));
     let seen = &mock.received("knowledge_files.upload")[0];
     let parts: Vec<_> = seen.form.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(parts, ["file", "folderPath"]);
+    assert_eq!(
+        parts,
+        ["folderPath", "file"],
+        "text fields first, then the file"
+    );
 }

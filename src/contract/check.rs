@@ -642,6 +642,14 @@ impl Contract {
                 if stream.heartbeat.iter().any(|h| h == event_type) {
                     continue; // a heartbeat needs no schema: it is never yielded
                 }
+                // Data-only frames told apart by a type member: the platform documents some
+                // types (Wisebot's text deltas are not named anywhere), and the runtime keeps
+                // every other one as `Other` — JSON always, other data where the map says
+                // `non-json: raw`. Events named by their SSE name stay strict.
+                let kept = stream.type_member.is_some() && (data.is_some() || stream.non_json_raw);
+                if kept {
+                    continue;
+                }
                 sink.fail(
                     ep,
                     "event",

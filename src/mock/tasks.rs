@@ -6,7 +6,8 @@
 //! the operation's `<operationId>.result.json` fixture (fitted to the request like a default
 //! answer), else none. A poll of the profile's status operation for that id answers the success
 //! state with that result (`{"status": "completed", "task_id": ..., "result": ...}`, in the
-//! profile's member names). Ids the mock did not issue get the status operation's fixtures, as
+//! profile's member names; where the profile has no result members, the result fixture itself
+//! in the success state). Ids the mock did not issue get the status operation's fixtures, as
 //! any request does.
 
 use std::collections::HashMap;
@@ -63,8 +64,21 @@ impl Tasks {
         if spec.status_operation != op.id {
             return None;
         }
-        let mut body = Map::new();
         let state = spec.success.first().copied().unwrap_or("completed");
+        // A profile without result members: the whole status body is the result (SketricGen's
+        // job), so the result fixture is the status body, in the success state.
+        if spec.result_members.is_empty()
+            && let Value::Object(result) = result
+        {
+            let mut body = result.clone();
+            body.insert(
+                spec.state_member.to_owned(),
+                Value::String(state.to_owned()),
+            );
+            body.insert(spec.id_member.to_owned(), Value::String(id.to_owned()));
+            return Some(Value::Object(body));
+        }
+        let mut body = Map::new();
         body.insert(
             spec.state_member.to_owned(),
             Value::String(state.to_owned()),

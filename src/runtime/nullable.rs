@@ -72,6 +72,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
 
 /// For `Option<Nullable<T>>` fields: a present `null` is `Some(Nullable::Null)`, a missing field
 /// `None` (with `#[serde(default)]`). Generated request types use it.
+#[allow(
+    dead_code,
+    reason = "used by the generated request types of specs with nullable fields, which a build's platforms may not have"
+)]
 pub fn deserialize_present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     T: Deserialize<'de>,

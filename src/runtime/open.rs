@@ -8,6 +8,10 @@
 /// It gets the documented variants and `Unknown(String)`; `VALUES`, `as_str()` and
 /// `is_known()`; `From<&str>`, `From<String>`, `FromStr` (infallible), `Display`, and serde
 /// `Serialize`/`Deserialize` as its wire string.
+#[allow(
+    unused_macros,
+    reason = "used by the generated code of specs with named enums, which a build's platforms may not have"
+)]
 macro_rules! open_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
         $(#[$meta])*
@@ -89,4 +93,8 @@ macro_rules! open_enum {
         }
     };
 }
+#[allow(
+    unused_imports,
+    reason = "used by the generated code of specs with named enums, which a build's platforms may not have"
+)]
 pub(crate) use open_enum;

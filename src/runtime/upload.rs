@@ -91,13 +91,47 @@ impl Upload {
         self
     }
 
+    /// Whether a content type was given (else it is guessed from the file name).
+    #[allow(
+        dead_code,
+        reason = "used by hand-written platform code, which a build's platforms may not have"
+    )]
+    pub(crate) fn has_mime(&self) -> bool {
+        self.mime.is_some()
+    }
+
     /// The file name it is sent under.
     pub fn name(&self) -> Option<&str> {
         self.file_name.as_deref()
     }
 
-    /// The content type it is sent with: the one given, else guessed from the file name.
-    fn content_type(&self) -> String {
+    /// Its size in bytes: the bytes given, or the file's size now (checked again when sent).
+    ///
+    /// Errors: `InvalidInput` when the file cannot be read or is not a regular file.
+    pub fn size(&self) -> crate::Result<u64> {
+        let shown = self.shown();
+        match &self.source {
+            Source::Bytes(b) => Ok(b.len() as u64),
+            Source::Path(path) => {
+                let meta = std::fs::metadata(path).map_err(|e| {
+                    Error::invalid_input(format!(
+                        "the file {shown} cannot be read: {}",
+                        io_reason(&e)
+                    ))
+                })?;
+                if !meta.is_file() {
+                    return Err(Error::invalid_input(format!(
+                        "{shown} is not a regular file"
+                    )));
+                }
+                Ok(meta.len())
+            }
+        }
+    }
+
+    /// The content type it is sent with, lower-case: the one given, else guessed from the
+    /// file name, else `application/octet-stream`.
+    pub fn content_type(&self) -> String {
         match &self.mime {
             Some(m) => m.trim().to_ascii_lowercase(),
             None => self
@@ -182,23 +216,10 @@ impl FormBody {
         for (name, part) in &mut self.parts {
             let Part::File(file) = part else { continue };
             let shown = file.upload.shown();
-            let len = match &file.upload.source {
-                Source::Bytes(b) => b.len() as u64,
-                Source::Path(path) => {
-                    let meta = std::fs::metadata(path).map_err(|e| {
-                        Error::invalid_input(format!(
-                            "the file {shown} for `{name}` cannot be read: {}",
-                            io_reason(&e)
-                        ))
-                    })?;
-                    if !meta.is_file() {
-                        return Err(Error::invalid_input(format!(
-                            "{shown} for `{name}` is not a regular file"
-                        )));
-                    }
-                    meta.len()
-                }
-            };
+            let len = file
+                .upload
+                .size()
+                .map_err(|e| Error::invalid_input(format!("{} (for `{name}`)", e.message())))?;
             if len > max_bytes {
                 return Err(Error::invalid_input(format!(
                     "the file {shown} for `{name}` is {}, above the client's upload limit of {} (ClientBuilder::max_upload_bytes)",

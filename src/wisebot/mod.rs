@@ -61,3 +61,5 @@
 //! ```
 
 include!(concat!(env!("OUT_DIR"), "/wisebot.rs"));
+
+mod chat;
