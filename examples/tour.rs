@@ -1,5 +1,5 @@
-//! A guided tour of agentwire against the embedded mocks of BimpeAI and Knowrithm: no
-//! credentials, no network.
+//! A guided tour of agentwire against the embedded mocks of BimpeAI, Knowrithm, Wisebot and
+//! SketricGen: no credentials, no network.
 //!
 //! `cargo run --example tour`
 //!
@@ -28,7 +28,9 @@ fn check(cond: bool, what: &str) -> Outcome {
 async fn main() -> ExitCode {
     let all = async {
         tour().await?;
-        knowrithm().await
+        knowrithm().await?;
+        wisebot().await?;
+        sketricgen().await
     };
     match all.await {
         Ok(()) => {
@@ -405,6 +407,124 @@ async fn knowrithm() -> Outcome {
         events.len() == 1 && events[0].as_chat_response().is_some(),
         "the polled reply as the final event",
     )?;
+    Ok(())
+}
+
+async fn wisebot() -> Outcome {
+    use agentwire::wisebot::{Client, PLATFORM, types};
+
+    let mock = MockServer::start(&PLATFORM)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("\nWisebot mock listening at {}", mock.platform_url());
+    // Both contexts: the dashboard (a wb_live_ key) and the workflow webhook (its secret).
+    let client = mock
+        .client_builder::<Client>()
+        .api_key("wb_live_test")
+        .workflow_secret("wf_secret_test")
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    step("12. stream a visitor chat: text deltas as they come, the answer at [DONE]");
+    let mut stream = client
+        .chat()
+        .stream(
+            types::ChatStreamRequest::builder()
+                .prompt("What is your refund policy?")
+                .thread_id("th_9c8a2e10")
+                .contact_session_id("cs_5b0e9a61"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut answer = None;
+    while let Some(event) = stream.try_next().await.map_err(|e| e.to_string())? {
+        match event.as_finish() {
+            Some(finish) => answer = finish.full_text.clone(),
+            None => println!("   (an event of another type, kept raw)"),
+        }
+    }
+    let answer = answer.ok_or("the finish event")?;
+    println!("   answer: {answer}");
+
+    step("13. the limit of the activity log is checked before any request (1..50)");
+    let refused = client.activity().list().limit(500).await.err();
+    let refused = refused.ok_or("a refusal")?;
+    println!("   {refused}");
+    check(
+        refused.kind() == ErrorKind::InvalidInput && mock.received("activity.list").is_empty(),
+        "nothing sent",
+    )?;
+
+    step("14. trigger a workflow through its webhook (its own origin and secret; a text answer)");
+    let mut inputs = serde_json::Map::new();
+    inputs.insert("message".into(), "from the tour".into());
+    let text = client
+        .workflows()
+        .trigger("wf_welcome", inputs)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("   {text}");
+    let sent = &mock.received("workflows.trigger")[0];
+    check(
+        sent.header("authorization") == Some("Bearer wf_secret_test"),
+        "the workflow secret on the webhook",
+    )?;
+    Ok(())
+}
+
+async fn sketricgen() -> Outcome {
+    use agentwire::Upload;
+    use agentwire::sketricgen::{Client, PLATFORM, types};
+
+    let mock = MockServer::start(&PLATFORM)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("\nSketricGen mock listening at {}", mock.platform_url());
+    // One key, three hosts, three headers (API-KEY, X-API-KEY, Bearer), and the presigned POST.
+    let client = mock
+        .client_builder::<Client>()
+        .api_key("sk_test")
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    step("15. upload a PDF (init, the presigned POST without credentials, complete)");
+    let file = client
+        .assets()
+        .upload_file(
+            "agent-1",
+            Upload::bytes("report.pdf", "%PDF-1.7 quarterly report"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("   stored {} as {}", file.file_name, file.file_id);
+
+    step("16. run the agent with the PDF attached, streamed: AG-UI events to RUN_FINISHED");
+    let request = types::RunWorkflowRequest::builder()
+        .agent_id("agent-123")
+        .user_input(Some("Help me analyze this data".to_owned()))
+        .assets(Some(vec![file.file_id.clone()]));
+    let answer = client
+        .workflows()
+        .run(request)
+        .stream()
+        .await
+        .map_err(|e| e.to_string())?
+        .answer()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("   answer: {}", answer.text);
+    check(!answer.text.is_empty(), "the streamed text")?;
+
+    step("17. page through the admin API's agents (a next_token cursor)");
+    let agents: Vec<types::AgentSummary> = client
+        .agents()
+        .list()
+        .paginate()
+        .items()
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("   {} agent(s)", agents.len());
     Ok(())
 }
 

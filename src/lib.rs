@@ -119,7 +119,14 @@ mod registry;
 
 // Every Rust block of README.md runs as a doctest in the test command, so the README cannot
 // drift from the code (its blocks are whole programs: no hidden lines on a code host).
-#[cfg(all(doctest, feature = "bimpeai", feature = "knowrithm", feature = "mock"))]
+#[cfg(all(
+    doctest,
+    feature = "bimpeai",
+    feature = "knowrithm",
+    feature = "wisebot",
+    feature = "sketricgen",
+    feature = "mock"
+))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
