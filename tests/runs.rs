@@ -5,6 +5,9 @@
 use std::future::Future;
 use std::time::Duration;
 
+#[path = "support/child.rs"]
+mod child;
+
 use agentwire::mock::{Fixture, FixtureResponse, MockServer};
 use agentwire::testkit::runs::{Client, PLATFORM, RunEvent, types};
 use agentwire::{ErrorKind, ResponseKind};
@@ -433,22 +436,13 @@ fn settings_child() {
 }
 
 fn settings_from(vars: &[(&str, &str)]) -> String {
-    let exe = std::env::current_exe().expect("test binary");
-    let mut command = std::process::Command::new(exe);
-    command.args(["--exact", "settings_child", "--ignored", "--nocapture"]);
-    for name in [
+    let clear = [
         "RUNS_API_KEY",
         "RUNS_TIMEOUT",
         "RUNS_UPLOAD_TIMEOUT",
         "RUNS_MAX_RETRIES",
-    ] {
-        command.env_remove(name);
-    }
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    let out = command.output().expect("the child runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    ];
+    child::run_child("settings_child", &clear, vars)
 }
 
 #[test]

@@ -6,6 +6,9 @@
 use std::future::Future;
 use std::time::Duration;
 
+#[path = "support/child.rs"]
+mod child;
+
 use agentwire::mock::MockServer;
 use agentwire::sketricgen::{Client, MAX_ATTACHMENT_BYTES, PLATFORM, RunWorkflowEvent, types};
 use agentwire::{ErrorKind, Upload};
@@ -234,10 +237,7 @@ fn from_env_child() {
 }
 
 fn from_env(vars: &[(&str, &str)]) -> String {
-    let exe = std::env::current_exe().expect("the test binary");
-    let mut command = std::process::Command::new(exe);
-    command.args(["--exact", "from_env_child", "--ignored", "--nocapture"]);
-    for name in [
+    let clear = [
         "SKETRICGEN_API_KEY",
         "SKETRICGEN_TIMEOUT",
         "SKETRICGEN_UPLOAD_TIMEOUT",
@@ -245,13 +245,8 @@ fn from_env(vars: &[(&str, &str)]) -> String {
         "SKETRICGEN_ADMIN_API_URL",
         "SKETRICGEN_RUNTIME_API_KEY",
         "SKETRICGEN_ADMIN_API_KEY",
-    ] {
-        command.env_remove(name);
-    }
-    for (k, v) in vars {
-        command.env(k, v);
-    }
-    String::from_utf8_lossy(&command.output().expect("the child runs").stdout).into_owned()
+    ];
+    child::run_child("from_env_child", &clear, vars)
 }
 
 #[test]
