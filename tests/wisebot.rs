@@ -88,6 +88,11 @@ async fn a_client_for_one_context_uses_that_context_only() {
     // The API keys take the dashboard token only: nothing is sent.
     let refused = dashboard.api_keys().list().await.expect_err("no token");
     assert_eq!(refused.kind(), ErrorKind::InvalidInput, "{refused}");
+    assert!(
+        refused.to_string().contains("access_token")
+            && refused.to_string().contains("WISEBOT_ACCESS_TOKEN"),
+        "names the credential and its variable: {refused}"
+    );
     let no_secret = dashboard
         .workflows()
         .trigger("wf_welcome", serde_json::Map::new())
@@ -226,5 +231,49 @@ async fn a_knowledge_file_uploads_as_multipart() {
         parts,
         ["folderPath", "file"],
         "text fields first, then the file"
+    );
+}
+
+#[tokio::test]
+async fn a_wb_live_key_given_as_the_token_gets_a_401_that_names_the_token() {
+    let mock = mock().await;
+    mock.register(agentwire::mock::Fixture::new(
+        "api_keys.list",
+        "GET",
+        "/api/v1/api-keys",
+        agentwire::mock::FixtureResponse::json(401, serde_json::json!({"error": "Unauthorized"})),
+    ));
+    let client = mock
+        .client_builder::<Client>()
+        .access_token("wb_live_by_mistake")
+        .build()
+        .expect("client");
+    let error = client.api_keys().list().await.expect_err("401");
+    assert_eq!(error.kind(), ErrorKind::Authentication);
+    assert!(
+        error
+            .to_string()
+            .contains("api_keys.list takes `access_token` (WISEBOT_ACCESS_TOKEN) only"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_webhook_without_its_origin_names_the_variable_and_sends_nothing() {
+    let client = Client::builder()
+        .workflow_secret("wf_secret_test")
+        .build()
+        .expect("client");
+    let error = client
+        .workflows()
+        .trigger("wf_welcome", serde_json::Map::new())
+        .await
+        .expect_err("no origin");
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("WISEBOT_WORKFLOW_TRIGGER_ORIGIN"),
+        "{error}"
     );
 }

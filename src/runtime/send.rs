@@ -601,6 +601,18 @@ fn prepare(core: &ClientCore, req: &Request, mode: Mode) -> Result<Prepared> {
         // An absolute URL an earlier answer handed out (a presigned upload): its own query
         // stays, the operation's is added.
         Some(absolute) => absolute_url(absolute)?,
+        // A host the platform publishes no URL for is written on the reserved `.invalid` domain
+        // (RFC 2606) in its spec: the caller must say where it is.
+        None if base.host_str().is_some_and(|h| h.ends_with(".invalid")) => {
+            let host = platform.hosts.get(op.host);
+            return Err(Error::invalid_input(format!(
+                "{} has no known URL for its `{}` host: set {} or the builder's host_url({:?}, ..)",
+                platform.display_name,
+                host.map_or("", |h| h.name),
+                host.map_or("its variable", |h| h.env),
+                host.map_or("", |h| h.name),
+            )));
+        }
         None => {
             let mut url = base.clone();
             let path = format!("{}{}", base.path().trim_end_matches('/'), req.path);
@@ -740,10 +752,22 @@ fn apply_auth(core: &ClientCore, req: &Request, request: &mut reqwest::Request) 
                 describe_auth(op.auth)
             )));
         }
+        let variables: Vec<&str> = op
+            .auth
+            .iter()
+            .flat_map(|alt| alt.iter())
+            .filter_map(|a| core.platform.credential(a.credential()).map(|c| c.env))
+            .fold(Vec::new(), |mut seen, env| {
+                if !seen.contains(&env) {
+                    seen.push(env);
+                }
+                seen
+            });
         return Err(Error::invalid_input(format!(
-            "no credentials for {}: configure {} on the client builder",
+            "no credentials for {}: configure {} on the client builder (or set {} and use `with_env()`)",
             op.id,
-            describe_auth(op.auth)
+            describe_auth(op.auth),
+            variables.join(" or ")
         )));
     };
     for (auth, secret) in values {
