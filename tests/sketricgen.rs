@@ -26,6 +26,8 @@ async fn setup() -> (MockServer, Client) {
     let client = mock
         .client_builder::<Client>()
         .api_key("sk_test")
+        // SketricGen's own cadence is 10 s; the tests need not wait it.
+        .task_poll_interval(Duration::from_millis(10))
         .build()
         .expect("client");
     (mock, client)
@@ -222,6 +224,18 @@ async fn admin_lists_follow_the_cursor_and_the_brand_agent_job_resolves() {
             job.embed.and_then(|e| e.snippet).is_some(),
             "the embed code"
         );
+
+        // A failed job is a Task error with its id and summary.
+        let error = client
+            .task::<types::Job>("job_4")
+            .expect("a handle")
+            .until_done()
+            .await
+            .expect_err("the job failed");
+        assert_eq!(error.kind(), ErrorKind::Task);
+        assert!(error.task_failed(), "{error}");
+        assert_eq!(error.task_id(), Some("job_4"));
+        assert!(error.to_string().contains("no pages extracted"), "{error}");
     })
     .await;
 }

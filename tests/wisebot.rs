@@ -3,6 +3,9 @@
 //! dashboard token only, the optional session resume, the chat stream's endings, the multipart
 //! knowledge upload and the webhook's text answer.
 
+#[path = "support/child.rs"]
+mod child;
+
 use agentwire::mock::MockServer;
 use agentwire::wisebot::{ChatStreamEvent, Client, PLATFORM, types};
 use agentwire::{ErrorKind, Upload};
@@ -275,5 +278,105 @@ async fn the_webhook_without_its_origin_names_the_variable_and_sends_nothing() {
             .to_string()
             .contains("WISEBOT_WORKFLOW_TRIGGER_ORIGIN"),
         "{error}"
+    );
+}
+
+/// Runs only in the child process `from_env_reads_both_contexts_and_names_a_bad_variable` starts.
+#[tokio::test]
+#[ignore = "run by from_env_reads_both_contexts_and_names_a_bad_variable in a child process"]
+async fn from_env_child() {
+    let client = match Client::from_env() {
+        Ok(client) => client,
+        Err(e) => return println!("ERROR {e}"),
+    };
+    match client.status().get().await {
+        Ok(_) => println!("DASHBOARD ok"),
+        Err(e) => println!("DASHBOARD {e}"),
+    }
+    match client
+        .workflows()
+        .trigger("wf_welcome", serde_json::Map::new())
+        .await
+    {
+        Ok(text) => println!("WEBHOOK {text}"),
+        Err(e) => println!("WEBHOOK {e}"),
+    }
+}
+
+#[tokio::test]
+async fn from_env_reads_both_contexts_and_names_a_bad_variable() {
+    let mock = mock().await;
+    let (dashboard, hooks) = (mock.host_url("dashboard"), mock.host_url("trigger"));
+    let run = |vars: Vec<(&'static str, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            child::run_child(
+                "from_env_child",
+                &[
+                    "WISEBOTAI_BASE_URL",
+                    "WISEBOT_ACCESS_TOKEN",
+                    "WISE_KEY",
+                    "WISEBOT_WORKFLOW_TRIGGER_ORIGIN",
+                    "WISEBOT_WORKFLOW_SECRET",
+                ],
+                &vars,
+            )
+        })
+    };
+    // Both contexts; the token wins over the key.
+    let out = run(vec![
+        ("WISEBOTAI_BASE_URL", dashboard.clone()),
+        ("WISEBOT_ACCESS_TOKEN", "jwt_env".into()),
+        ("WISE_KEY", "wb_live_env".into()),
+        ("WISEBOT_WORKFLOW_TRIGGER_ORIGIN", hooks.clone()),
+        ("WISEBOT_WORKFLOW_SECRET", "wf_env".into()),
+    ])
+    .await
+    .expect("the child joins");
+    assert!(
+        out.contains("DASHBOARD ok") && out.contains("WEBHOOK Workflow"),
+        "{out}"
+    );
+    assert_eq!(
+        mock.received("status.get")[0].header("authorization"),
+        Some("Bearer jwt_env")
+    );
+    assert_eq!(
+        mock.received("workflows.trigger")[0].header("authorization"),
+        Some("Bearer wf_env")
+    );
+    // One context only: the other names what it misses.
+    let out = run(vec![
+        ("WISEBOTAI_BASE_URL", dashboard.clone()),
+        ("WISE_KEY", "wb_live_env".into()),
+    ])
+    .await
+    .expect("the child joins");
+    assert!(out.contains("DASHBOARD ok"), "{out}");
+    assert!(
+        out.contains("WEBHOOK") && out.contains("WISEBOT_WORKFLOW_TRIGGER_ORIGIN"),
+        "{out}"
+    );
+    let out = run(vec![("WISEBOT_WORKFLOW_TRIGGER_ORIGIN", hooks.clone())])
+        .await
+        .expect("the child joins");
+    assert!(
+        out.contains("WEBHOOK") && out.contains("WISEBOT_WORKFLOW_SECRET"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DASHBOARD") && out.contains("WISEBOT_ACCESS_TOKEN or WISE_KEY"),
+        "{out}"
+    );
+    // A malformed variable is an error naming it.
+    let out = run(vec![
+        ("WISEBOT_WORKFLOW_TRIGGER_ORIGIN", "not a url".into()),
+        ("WISEBOT_WORKFLOW_SECRET", "wf_env".into()),
+    ])
+    .await
+    .expect("the child joins");
+    assert!(
+        out.contains("ERROR") && out.contains("WISEBOT_WORKFLOW_TRIGGER_ORIGIN"),
+        "{out}"
     );
 }

@@ -598,6 +598,14 @@ impl<C: PlatformClient> ClientBuilder<C> {
         }
         for host in platform.hosts {
             if let Some(url) = var(host.env)? {
+                // Checked here, so that the error names the variable.
+                override_url(&url, host.prefix).map_err(|why| {
+                    Error::invalid_input(format!(
+                        "the environment variable {} is not a usable base URL: {why}",
+                        host.env
+                    ))
+                    .with_platform(platform)
+                })?;
                 self.host_urls.push((Some(host.name.to_owned()), url));
             }
         }
