@@ -411,7 +411,7 @@ async fn knowrithm() -> Outcome {
 }
 
 async fn wisebot() -> Outcome {
-    use agentwire::wisebot::{Client, PLATFORM, types};
+    use agentwire::wisebot::{ChatStreamEvent, Client, PLATFORM, types};
 
     let mock = MockServer::start(&PLATFORM)
         .await
@@ -425,7 +425,9 @@ async fn wisebot() -> Outcome {
         .build()
         .map_err(|e| e.to_string())?;
 
-    step("12. stream a visitor chat: text deltas as they come, the answer at [DONE]");
+    step(
+        "12. stream a visitor chat: raw deltas as they come (their type is undocumented), the answer at [DONE]",
+    );
     let mut stream = client
         .chat()
         .stream(
@@ -438,9 +440,11 @@ async fn wisebot() -> Outcome {
         .map_err(|e| e.to_string())?;
     let mut answer = None;
     while let Some(event) = stream.try_next().await.map_err(|e| e.to_string())? {
-        match event.as_finish() {
-            Some(finish) => answer = finish.full_text.clone(),
-            None => println!("   (an event of another type, kept raw)"),
+        match event {
+            ChatStreamEvent::Finish(finish) => answer = finish.full_text.clone(),
+            // Wisebot does not document its delta events: they come raw, as sent.
+            ChatStreamEvent::Other(raw) => println!("   raw event: {}", raw.data),
+            other => println!("   {other:?}"),
         }
     }
     let answer = answer.ok_or("the finish event")?;

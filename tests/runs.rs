@@ -534,3 +534,48 @@ async fn the_upload_timeout_bounds_uploads_and_only_them() {
     })
     .await;
 }
+
+/// One plain HTTP/1.1 request to the mock, as a client in another language sends it (no
+/// agentwire checks in between); the status line and body.
+async fn plain(mock: &MockServer, request: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = mock.base_url().trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connects");
+    socket.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn the_mock_refuses_what_the_rules_refuse_with_field_errors() {
+    within(async {
+        let (mock, _client) = setup(vec![activity_fixture()]).await;
+        let path = format!("{}/activity?limit=500", mock.platform_url());
+        let path = path.trim_start_matches(&mock.base_url()).to_owned();
+        let answer = plain(
+            &mock,
+            format!("GET {path} HTTP/1.1\r\nhost: mock\r\nauthorization: Bearer k\r\nconnection: close\r\n\r\n"),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("limit: must be between 1 and 50 (got 500)"), "{answer}");
+
+        let body = r#"{"agent_id":"  "}"#;
+        let path = format!("{}/runs", mock.platform_url());
+        let path = path.trim_start_matches(&mock.base_url()).to_owned();
+        let answer = plain(
+            &mock,
+            format!(
+                "POST {path} HTTP/1.1\r\nhost: mock\r\nauthorization: Bearer k\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("agent_id: must not be blank"), "{answer}");
+    })
+    .await;
+}

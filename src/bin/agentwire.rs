@@ -277,7 +277,7 @@ fn describe(name: &str, server: &MockServer) {
     let index = server.index();
     say!("{name}: {}", server.platform_url());
     say!(
-        "  base URL for clients: {} (agentwire and the platform's SDKs add the path prefix; plain HTTP uses the URL above)",
+        "  base URL for clients: {} (agentwire and the platform's SDKs add the path prefix; plain HTTP sends the paths below to it; every host is also served under /_hosts/<host>)",
         server.base_url()
     );
     say!("  index (JSON): {}", server.index_url());
@@ -285,10 +285,20 @@ fn describe(name: &str, server: &MockServer) {
         "  operations and their fixtures (* the default answer to a valid request no other fixture matches):"
     );
     let operations = index["operations"].as_array().cloned().unwrap_or_default();
+    // Each operation's path on this server: its host's prefix included (`/admin/v1/teamspaces`),
+    // as a plain HTTP client sends it to the base URL.
+    let origin = server.base_url();
+    let path_of = |op: &Value| -> String {
+        op["url"]
+            .as_str()
+            .and_then(|u| u.strip_prefix(origin.as_str()))
+            .or(op["path"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
     let width = operations
         .iter()
-        .filter_map(|op| op["path"].as_str())
-        .map(str::len)
+        .map(|op| path_of(op).len())
         .max()
         .unwrap_or(0);
     for op in &operations {
@@ -309,7 +319,7 @@ fn describe(name: &str, server: &MockServer) {
         say!(
             "  {:<6} {:<width$}  {}: {}",
             op["method"].as_str().unwrap_or_default(),
-            op["path"].as_str().unwrap_or_default(),
+            path_of(op),
             op["id"].as_str().unwrap_or_default(),
             fixtures.join(", ")
         );

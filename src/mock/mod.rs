@@ -1061,7 +1061,7 @@ fn decide(
             .as_ref()
             .map(|r| &r.defs)
             .unwrap_or(&Value::Null);
-        let problems = request::problems(
+        let mut problems = request::problems(
             &parsed,
             defs,
             op.path,
@@ -1070,6 +1070,8 @@ fn decide(
             &body,
             form.as_ref(),
         );
+        // The spec's range, length and pattern rules, as the client checks them.
+        problems.extend(request::rule_problems(op, &req.query, &body, form.as_ref()));
         // The platform's own recorded answer to this very request, when a fixture names it.
         if !problems.is_empty()
             && let Some((response, file, play)) =

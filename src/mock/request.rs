@@ -9,10 +9,48 @@ use serde_json::Value;
 use super::form::{self, FormPart};
 use super::spec::Parsed;
 use super::validate;
-use crate::runtime::operation::match_template;
+use crate::runtime::checks;
+use crate::runtime::operation::{Operation, match_template};
 
 /// How the body as a whole is named in field errors.
 const BODY: &str = "body";
+
+/// The values of a request that break the spec's range, length and pattern rules (the same
+/// checks the client makes before sending: `runtime::checks`), as field errors.
+pub(crate) fn rule_problems(
+    op: &Operation,
+    query: &[(String, String)],
+    body: &[u8],
+    form_parts: Option<&Result<Vec<FormPart>, String>>,
+) -> Vec<String> {
+    if op.checks.is_empty() {
+        return Vec::new();
+    }
+    let texts: Vec<(String, String)> = match form_parts {
+        Some(Ok(parts)) => parts
+            .iter()
+            .filter(|p| p.file_name.is_none())
+            .map(|p| (p.name.clone(), p.text()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let values = checks::Values {
+        query: query
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
+        headers: Vec::new(),
+        form: texts
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect(),
+        body: serde_json::from_slice(body).ok(),
+    };
+    checks::violations(op.checks, &values)
+        .into_iter()
+        .map(|v| format!("{}: {}", v.label, v.text))
+        .collect()
+}
 
 /// Every problem of a routed request; empty when it is valid against the spec.
 #[allow(clippy::too_many_arguments, reason = "one request, in its parts")]

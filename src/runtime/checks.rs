@@ -18,6 +18,23 @@ use super::operation::{Check, CheckAt, Rule};
 use super::request::{Body, Request};
 use super::upload::Part;
 
+/// One value that breaks a rule: how it is named (`limit`, `tags[1]`) and what it must do and
+/// what it was (`must be between 1 and 50 (got 0)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Violation {
+    pub label: String,
+    pub text: String,
+}
+
+/// The values of a request, as the checks read them.
+#[derive(Default)]
+pub(crate) struct Values<'a> {
+    pub query: Vec<(&'a str, &'a str)>,
+    pub headers: Vec<(&'a str, &'a str)>,
+    pub form: Vec<(&'a str, &'a str)>,
+    pub body: Option<Value>,
+}
+
 /// Checks `request` against its operation's rules.
 ///
 /// Errors: `InvalidInput` for the first value that breaks a rule.
@@ -26,80 +43,102 @@ pub(crate) fn check(request: &Request) -> Result<()> {
     if checks.is_empty() {
         return Ok(());
     }
+    let form: Vec<(&str, &str)> = match &request.body {
+        Body::Form(form) => form
+            .parts
+            .iter()
+            .filter_map(|(n, p)| match p {
+                Part::Text(t) => Some((n.as_ref(), t.as_str())),
+                Part::File(_) => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     // The body is read back only when a rule looks into it.
-    let mut body: Option<Option<Value>> = None;
+    let needs_body = checks.iter().any(|c| matches!(c.at, CheckAt::Body(_)));
+    let values = Values {
+        query: request
+            .query
+            .iter()
+            .map(|(n, v)| (n.as_ref(), v.as_str()))
+            .collect(),
+        headers: request
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+            .collect(),
+        form,
+        body: match &request.body {
+            Body::Json(bytes) if needs_body => serde_json::from_slice(bytes).ok(),
+            _ => None,
+        },
+    };
+    match violations(checks, &values).into_iter().next() {
+        Some(v) => Err(Error::invalid_input(format!("`{}` {}", v.label, v.text))),
+        None => Ok(()),
+    }
+}
+
+/// Every value of `values` that breaks one of `checks` (the mock answers them as field errors).
+pub(crate) fn violations(checks: &[Check], values: &Values<'_>) -> Vec<Violation> {
+    let mut out = Vec::new();
     for c in checks {
+        let pick = |pairs: &[(&str, &str)], name: &str, case_blind: bool| -> Vec<String> {
+            pairs
+                .iter()
+                .filter(|(n, _)| {
+                    if case_blind {
+                        n.eq_ignore_ascii_case(name)
+                    } else {
+                        *n == name
+                    }
+                })
+                .map(|(_, v)| (*v).to_owned())
+                .collect()
+        };
         match c.at {
-            CheckAt::Query(name) => {
-                let values: Vec<&str> = request
-                    .query
-                    .iter()
-                    .filter(|(n, _)| n == name)
-                    .map(|(_, v)| v.as_str())
-                    .collect();
-                check_texts(c, &values)?;
-            }
-            CheckAt::Header(name) => {
-                let values: Vec<&str> = request
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
-                    .filter_map(|(_, v)| v.to_str().ok())
-                    .collect();
-                check_texts(c, &values)?;
-            }
-            CheckAt::Form(name) => {
-                let values: Vec<&str> = match &request.body {
-                    Body::Form(form) => form
-                        .parts
-                        .iter()
-                        .filter(|(n, _)| n == name)
-                        .filter_map(|(_, p)| match p {
-                            Part::Text(t) => Some(t.as_str()),
-                            Part::File(_) => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                check_texts(c, &values)?;
-            }
+            CheckAt::Query(name) => check_texts(c, &pick(&values.query, name, false), &mut out),
+            CheckAt::Header(name) => check_texts(c, &pick(&values.headers, name, true), &mut out),
+            CheckAt::Form(name) => check_texts(c, &pick(&values.form, name, false), &mut out),
             CheckAt::Body(pointer) => {
-                let body = body.get_or_insert_with(|| match &request.body {
-                    Body::Json(bytes) => serde_json::from_slice(bytes).ok(),
-                    _ => None,
-                });
-                if let Some(body) = body {
+                if let Some(body) = &values.body {
                     let segments: Vec<&str> = pointer.split('/').skip(1).collect();
-                    check_at(c, body, &segments, &mut String::new())?;
+                    check_at(c, body, &segments, &mut String::new(), &mut out);
                 }
             }
         }
     }
-    Ok(())
+    out
 }
 
 /// Values given as text (query, header, form): numbers are read from the text; a repeated
 /// parameter is an array for `minItems`/`maxItems`.
-fn check_texts(c: &Check, values: &[&str]) -> Result<()> {
+fn check_texts(c: &Check, values: &[String], out: &mut Vec<Violation>) {
     let rule = &c.rule;
     if !values.is_empty() || rule.min_items.is_some_and(|m| m > 0) {
-        check_items(c, c.label, values.len())?;
+        out.extend(check_items(c, c.label, values.len()));
     }
     for value in values {
-        check_string(c, c.label, value)?;
+        out.extend(check_string(c, c.label, value));
         if let Ok(number) = value.trim().parse::<f64>() {
-            check_number(c, c.label, number)?;
+            out.extend(check_number(c, c.label, number));
         }
     }
-    Ok(())
 }
 
 /// Walks `segments` of a body pointer (`*`: every item) and checks what it reaches; `at` is the
 /// concrete path so far, for the message.
-fn check_at(c: &Check, value: &Value, segments: &[&str], at: &mut String) -> Result<()> {
+fn check_at(
+    c: &Check,
+    value: &Value,
+    segments: &[&str],
+    at: &mut String,
+    out: &mut Vec<Violation>,
+) {
     let Some((first, rest)) = segments.split_first() else {
         let label = if at.is_empty() { c.label } else { at.as_str() };
-        return check_value(c, label, value);
+        out.extend(check_value(c, label, value));
+        return;
     };
     let before = at.len();
     match (*first, value) {
@@ -107,7 +146,7 @@ fn check_at(c: &Check, value: &Value, segments: &[&str], at: &mut String) -> Res
             for (i, item) in items.iter().enumerate() {
                 at.truncate(before);
                 at.push_str(&format!("[{i}]"));
-                check_at(c, item, rest, at)?;
+                check_at(c, item, rest, at, out);
             }
         }
         (name, Value::Object(members)) => {
@@ -117,33 +156,32 @@ fn check_at(c: &Check, value: &Value, segments: &[&str], at: &mut String) -> Res
                     at.push('.');
                 }
                 at.push_str(&name);
-                check_at(c, member, rest, at)?;
+                check_at(c, member, rest, at, out);
             }
         }
         // Absent, null or of another type: the body type's business, not a rule's.
         _ => {}
     }
     at.truncate(before);
-    Ok(())
 }
 
-fn check_value(c: &Check, label: &str, value: &Value) -> Result<()> {
+fn check_value(c: &Check, label: &str, value: &Value) -> Option<Violation> {
     match value {
         Value::String(s) => check_string(c, label, s),
-        Value::Number(n) => match n.as_f64() {
-            Some(n) => check_number(c, label, n),
-            None => Ok(()),
-        },
+        Value::Number(n) => n.as_f64().and_then(|n| check_number(c, label, n)),
         Value::Array(items) => check_items(c, label, items.len()),
-        _ => Ok(()),
+        _ => None,
     }
 }
 
-fn refuse(label: &str, rule: String, got: String) -> Error {
-    Error::invalid_input(format!("`{label}` must {rule} (got {got})"))
+fn refuse(label: &str, rule: String, got: String) -> Option<Violation> {
+    Some(Violation {
+        label: label.to_owned(),
+        text: format!("must {rule} (got {got})"),
+    })
 }
 
-fn check_string(c: &Check, label: &str, s: &str) -> Result<()> {
+fn check_string(c: &Check, label: &str, s: &str) -> Option<Violation> {
     let rule: &Rule = &c.rule;
     if rule.min_length.is_some() || rule.max_length.is_some() {
         let length = s.chars().count() as u64;
@@ -163,7 +201,7 @@ fn check_string(c: &Check, label: &str, s: &str) -> Result<()> {
                 (None, Some(max)) => format!("be at most {}", chars(max)),
                 (None, None) => String::new(),
             };
-            return Err(refuse(label, wanted, chars(length)));
+            return refuse(label, wanted, chars(length));
         }
     }
     if let Some(pattern) = rule.pattern {
@@ -177,16 +215,16 @@ fn check_string(c: &Check, label: &str, s: &str) -> Result<()> {
                 } else {
                     format!("match the pattern `{pattern}`")
                 };
-                return Err(refuse(label, wanted, format!("{shown:?}{more}")));
+                return refuse(label, wanted, format!("{shown:?}{more}"));
             }
             // The build compiles every pattern; one that does not compile checks nothing.
             None => {}
         }
     }
-    Ok(())
+    None
 }
 
-fn check_number(c: &Check, label: &str, n: f64) -> Result<()> {
+fn check_number(c: &Check, label: &str, n: f64) -> Option<Violation> {
     let rule = &c.rule;
     let low = rule.minimum.is_some_and(|m| {
         if rule.exclusive_minimum {
@@ -203,7 +241,7 @@ fn check_number(c: &Check, label: &str, n: f64) -> Result<()> {
         }
     });
     if !(low || high) {
-        return Ok(());
+        return None;
     }
     let bound = |m: f64, exclusive: bool, word: &str, strict: &str| {
         if exclusive {
@@ -231,10 +269,10 @@ fn check_number(c: &Check, label: &str, n: f64) -> Result<()> {
         ),
         (None, None) => String::new(),
     };
-    Err(refuse(label, wanted, n.to_string()))
+    refuse(label, wanted, n.to_string())
 }
 
-fn check_items(c: &Check, label: &str, count: usize) -> Result<()> {
+fn check_items(c: &Check, label: &str, count: usize) -> Option<Violation> {
     let rule = &c.rule;
     let count = count as u64;
     let items = |n: u64| {
@@ -247,9 +285,9 @@ fn check_items(c: &Check, label: &str, count: usize) -> Result<()> {
     let wanted = match (rule.min_items, rule.max_items) {
         (Some(min), _) if count < min => format!("have at least {}", items(min)),
         (_, Some(max)) if count > max => format!("have at most {}", items(max)),
-        _ => return Ok(()),
+        _ => return None,
     };
-    Err(refuse(label, wanted, items(count)))
+    refuse(label, wanted, items(count))
 }
 
 /// Whether `text` contains a match of `pattern` (ECMAScript syntax, as OpenAPI's `pattern`);
