@@ -376,7 +376,9 @@ async fn mock_serves_the_platform_on_loopback() {
         .find(|l| l.contains(" agents.create:"))
         .unwrap_or_else(|| panic!("no agents.create line in {banner}"));
     assert!(
-        create.trim_start().starts_with("POST   /agents "),
+        create
+            .trim_start()
+            .starts_with("POST   /api/v1/console/agents "),
         "{create}"
     );
     assert!(
