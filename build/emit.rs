@@ -179,6 +179,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             f("has-previous"),
             f("next-cursor"),
         );
+        let cursor_param = f("cursor-param");
         style_items.push(quote! {
             static #static_name: crate::runtime::operation::PageStyle = crate::runtime::operation::PageStyle {
                 kind: #kind,
@@ -192,6 +193,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                 has_next: #has_next,
                 has_previous: #has_previous,
                 next_cursor: #next_cursor,
+                cursor_param: #cursor_param,
             };
         });
     }
@@ -352,6 +354,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             ("retry_safe", quote!(#retry_safe)),
             ("omit_headers", quote!(&[#(#omit),*])),
             ("checks", checks_table(&op.checks)),
+            ("idempotency_member", opt_lit(op.idempotency_member.as_ref())),
             ("outcome", match &op.outcome {
                 Some((ok, error, id)) => {
                     let (error, id) = (opt_lit(error.as_ref()), opt_lit(id.as_ref()));

@@ -32,6 +32,7 @@ pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-absolute-url",
     "x-agentwire-outcome",
     "x-agentwire-validate",
+    "x-agentwire-idempotency-member",
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -419,6 +420,8 @@ pub struct Op {
     /// A hand-written check of the JSON body's rules between fields (`x-agentwire-validate`:
     /// a function path from the platform module).
     pub validate: Option<String>,
+    /// The dotted JSON body member carrying the call's idempotency key.
+    pub idempotency_member: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -912,10 +915,20 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
                 "has-next",
                 "has-previous",
                 "next-cursor",
+                "cursor-param",
             ] {
                 if let Some(v) = get_str(s, key) {
                     fields.insert(key, v);
                 }
+            }
+            if fields.contains_key("cursor-param")
+                && (kind != "offset" || !fields.contains_key("next-cursor"))
+            {
+                d.error(
+                    &p,
+                    None,
+                    "`cursor-param` goes on an offset style with `next-cursor` (a list answering both)",
+                );
             }
             page_styles.insert(
                 style_name.clone(),
@@ -2173,10 +2186,27 @@ fn read_op(
         }
     }
 
+    // A write whose body carries its idempotency key may be re-sent: the server deduplicates.
+    let idempotency_member = match op.get("x-agentwire-idempotency-member") {
+        None => None,
+        Some(Value::String(m))
+            if !m.is_empty() && m.split('.').all(|part| !part.is_empty()) && body.is_some() =>
+        {
+            Some(m.clone())
+        }
+        Some(_) => {
+            d.error(
+                &format!("{p}/x-agentwire-idempotency-member"),
+                opid,
+                "`x-agentwire-idempotency-member` names a member of the JSON request body, dotted (`metadata.idempotency_key`)",
+            );
+            None
+        }
+    };
     let retry_safe = op
         .get("x-agentwire-retry-safe")
         .and_then(Value::as_bool)
-        .unwrap_or(method == "get" || writes_retry_safe);
+        .unwrap_or(method == "get" || writes_retry_safe || idempotency_member.is_some());
     let omit_headers = str_list(op.get("x-agentwire-omit-headers"));
     // The host's envelope, unless the operation says `false` (a bare body) or names another.
     let host_envelope = hosts.get(host).and_then(|h| h.envelope.clone());
@@ -2316,6 +2346,7 @@ fn read_op(
         form_open,
         outcome,
         validate,
+        idempotency_member,
     })
 }
 

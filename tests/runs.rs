@@ -9,9 +9,10 @@ use std::time::Duration;
 mod child;
 
 use agentwire::mock::{Fixture, FixtureResponse, MockServer};
+use agentwire::prelude::*;
 use agentwire::testkit::runs::{Client, PLATFORM, RunEvent, types};
 use agentwire::{ErrorKind, ResponseKind};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 /// Every test ends well within this, or fails (a stall must end, not hang CI).
@@ -576,6 +577,124 @@ async fn the_mock_refuses_what_the_rules_refuse_with_field_errors() {
         .await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
         assert!(answer.contains("agent_id: must not be blank"), "{answer}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_list_answering_offsets_and_cursors_follows_the_cursor_when_there_is_one() {
+    within(async {
+        let page = |ids: &[&str], more: bool, cursor: Option<&str>, offset: u64| {
+            let data: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
+            let mut pagination = json!({"total": 7, "limit": 2, "offset": offset, "hasMore": more});
+            if let Some(c) = cursor {
+                pagination["nextCursor"] = json!(c);
+            }
+            FixtureResponse::json(200, json!({"data": data, "pagination": pagination}))
+        };
+        let fixture = |query: &[(&str, &str)], answer| {
+            let mut f = Fixture::new("messages.list", "GET", "/messages", answer);
+            for (k, v) in query {
+                f.request.query.insert((*k).to_owned(), (*v).to_owned());
+            }
+            f
+        };
+        let (mock, client) = setup(vec![
+            // Page 1 has no cursor: the offset moves on. Page 2 has one: it is followed (and the
+            // offset dropped). Page 3 says no more, with a cursor anyway: the list ends.
+            fixture(&[], page(&["m1", "m2"], true, None, 0)),
+            fixture(
+                &[("offset", "2")],
+                page(&["m3", "m4"], true, Some("c_3"), 2),
+            ),
+            fixture(
+                &[("cursor", "c_3")],
+                page(&["m5"], false, Some("c_ignored"), 4),
+            ),
+        ])
+        .await;
+        let ids: Vec<String> = client
+            .messages()
+            .list()
+            .limit(2)
+            .paginate()
+            .items()
+            .map(|r| r.map(|a| a.id))
+            .try_collect()
+            .await
+            .expect("every page");
+        assert_eq!(ids, ["m1", "m2", "m3", "m4", "m5"]);
+        let sent = mock.received("messages.list");
+        assert_eq!(sent.len(), 3);
+        let query = |i: usize, name: &str| {
+            sent[i]
+                .query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(query(1, "offset").as_deref(), Some("2"));
+        assert_eq!(query(2, "cursor").as_deref(), Some("c_3"));
+        assert_eq!(query(2, "offset"), None, "the cursor replaces the offset");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_in_the_body_makes_a_write_safe_to_re_send_with_the_same_key() {
+    within(async {
+        let sent = |status| FixtureResponse::json(status, json!({"id": "s_1"}));
+        let (mock, client) = setup(vec![
+            Fixture::new("sends.create", "POST", "/sends", sent(201))
+                .with_sequence(vec![sent(503), sent(201)]),
+        ])
+        .await;
+        let client = {
+            let _ = client;
+            mock.client_builder::<Client>()
+                .api_key("k")
+                .backoff(Duration::from_millis(1), Duration::from_millis(5))
+                .build()
+                .expect("client")
+        };
+        let body = |v: Value| -> types::SendRequest { serde_json::from_value(v).expect("a body") };
+        client
+            .sends()
+            .create(body(json!({"text": "hi", "metadata": {"source": "test"}})))
+            .await
+            .expect("re-sent after the 503");
+        let seen = mock.received("sends.create");
+        assert_eq!(seen.len(), 2, "the write was re-sent");
+        let key = |i: usize| {
+            seen[i]
+                .json()
+                .and_then(|b| b.pointer("/metadata/idempotency_key").cloned())
+        };
+        assert!(key(0).is_some_and(|k| k.as_str().is_some_and(|k| !k.is_empty())));
+        assert_eq!(key(0), key(1), "the same key on every attempt");
+        assert_eq!(
+            seen[0]
+                .json()
+                .and_then(|b| b.pointer("/metadata/source").cloned()),
+            Some(json!("test")),
+            "the caller's metadata kept"
+        );
+
+        // The caller's key wins: the per-call option, or one already in the body.
+        mock.reset();
+        client
+            .sends()
+            .create(body(json!({"text": "hi"})))
+            .idempotency_key("mine")
+            .await
+            .expect("sent");
+        let seen = mock.received("sends.create");
+        assert_eq!(
+            seen.last()
+                .and_then(|r| r.json())
+                .and_then(|b| b.pointer("/metadata/idempotency_key").cloned()),
+            Some(json!("mine"))
+        );
     })
     .await;
 }

@@ -80,6 +80,7 @@ impl<K, P: Params> Call<K, P> {
     pub(crate) fn request(&self, options: CallOptions) -> Result<Request> {
         let mut request = Request::new(self.op, self.params.path()?, options);
         self.params.fill(&mut request)?;
+        request.set_idempotency_member()?;
         // Every file of an upload is checked before anything is sent.
         if let super::request::Body::Form(form) = &mut request.body {
             form.check(self.core.config.max_upload_bytes)?;

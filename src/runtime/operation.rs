@@ -368,6 +368,9 @@ pub struct PageStyle {
     pub has_previous: Option<&'static str>,
     /// Meta member: the next cursor (cursor style).
     pub next_cursor: Option<&'static str>,
+    /// For an offset list that may also answer a cursor: the query parameter the cursor goes in
+    /// (`cursor-param`); the cursor is followed when the page has one, the offset otherwise.
+    pub cursor_param: Option<&'static str>,
 }
 
 /// What the table says about an operation that answers Server-Sent Events: its event map
@@ -493,6 +496,10 @@ pub struct Operation {
     pub checks: &'static [Check],
     /// A success body that may report a failure (`x-agentwire-outcome`).
     pub outcome: Option<&'static Outcome>,
+    /// The member of the JSON body that carries the call's idempotency key, dotted
+    /// (`metadata.idempotency_key`: Linktor's direct send deduplicates by it, not by a header;
+    /// `x-agentwire-idempotency-member`). Set once per call when the caller's body has none.
+    pub idempotency_member: Option<&'static str>,
 }
 
 /// How a success body reports that the work failed after all (`x-agentwire-outcome`): its

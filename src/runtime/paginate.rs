@@ -298,6 +298,16 @@ fn next_position(
                 .unwrap_or_else(|| info.page_count.is_some_and(|count| current < count));
             more.then(|| (Position::Page(current), (current + 1).to_string()))
         }
+        // An offset list that may also answer a cursor (`cursor-param`): the cursor when there
+        // is one, the offset otherwise; `has-next: false` ends it whatever the cursor says.
+        PageKind::Offset
+            if style.cursor_param.is_some()
+                && info.has_next != Some(false)
+                && info.next_cursor.as_deref().is_some_and(|c| !c.is_empty()) =>
+        {
+            let cursor = info.next_cursor.clone().unwrap_or_default();
+            Some((Position::Cursor(cursor.clone()), cursor))
+        }
         PageKind::Offset => {
             let next = number.unwrap_or(0).saturating_add(received as u64);
             let more = info
@@ -453,9 +463,16 @@ where
                 )));
             }
         }
-        self.last_position = Some(position);
         let mut next = req.clone();
-        next.set_query(style.page_param, next_value);
+        match (&position, style.cursor_param) {
+            // A hybrid list moving by its cursor: the offset no longer applies.
+            (Position::Cursor(_), Some(cursor_param)) if style.kind == PageKind::Offset => {
+                next.remove_query(style.page_param);
+                next.set_query(cursor_param, next_value);
+            }
+            _ => next.set_query(style.page_param, next_value),
+        }
+        self.last_position = Some(position);
         Ok(Some(next))
     }
 

@@ -76,6 +76,11 @@ impl Request {
         self.query.push((Cow::Borrowed(name), value));
     }
 
+    /// Removes every pair with this name (a hybrid list moving from its offset to its cursor).
+    pub(crate) fn remove_query(&mut self, name: &str) {
+        self.query.retain(|(n, _)| n != name);
+    }
+
     /// The value of a query parameter, if set.
     pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
         self.query
@@ -164,6 +169,52 @@ impl Request {
 }
 
 impl Request {
+    /// Puts the call's idempotency key into the body member its operation names
+    /// (`Operation::idempotency_member`), unless the body has one there already (the caller's
+    /// wins): the caller's `idempotency_key` option, else a new key. Objects on the way are
+    /// created. Done once per call, so every attempt carries the same key.
+    pub(crate) fn set_idempotency_member(&mut self) -> Result<()> {
+        let Some(member) = self.op.idempotency_member else {
+            return Ok(());
+        };
+        let Body::Json(bytes) = &self.body else {
+            return Ok(());
+        };
+        let mut body: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            Error::invalid_input(format!("the request body cannot be read back: {e}"))
+        })?;
+        let mut at = &mut body;
+        let mut parts = member.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let Some(object) = at.as_object_mut() else {
+                return Err(Error::invalid_input(format!(
+                    "{}: `{member}` carries the idempotency key, but the body has no object there",
+                    self.op.id
+                )));
+            };
+            if parts.peek().is_none() {
+                if object.get(part).is_some_and(|v| !v.is_null()) {
+                    return Ok(()); // the caller's own key
+                }
+                let key = self
+                    .options
+                    .idempotency_key
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                object.insert(part.to_owned(), serde_json::Value::String(key));
+                break;
+            }
+            let next = object
+                .entry(part.to_owned())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if next.is_null() {
+                *next = serde_json::Value::Object(Default::default());
+            }
+            at = next;
+        }
+        self.set_json(&body)
+    }
+
     /// Sets the boolean `member` of the JSON body (a stream's `body-flag`), starting an object
     /// body when there is none. A body that is not a JSON object is `InvalidInput`.
     pub(crate) fn set_body_flag(&mut self, member: &str, value: bool) -> Result<()> {
