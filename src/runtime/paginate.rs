@@ -552,6 +552,7 @@ mod tests {
             has_next: Some("has_more"),
             has_previous: None,
             next_cursor: Some("next"),
+            cursor_param: None,
         }
     }
 
