@@ -92,6 +92,13 @@ pub use runtime::stream::{DEFAULT_RECONNECT_BUDGET, EventStream};
 pub use runtime::task::{Accepted, TaskHandle, TaskStatus};
 pub use runtime::upload::{DEFAULT_MAX_UPLOAD_BYTES, Upload};
 
+/// Webhook signatures: verify a platform's signed deliveries, or sign payloads for your own
+/// tests (feature `webhooks`, which the platforms that sign deliveries enable).
+#[cfg(feature = "webhooks")]
+pub mod webhook {
+    pub use crate::runtime::webhook::{DEFAULT_TOLERANCE, WebhookError, sign, verify};
+}
+
 /// Server-Sent-Events decoding (what every platform's streams are built on).
 pub mod sse {
     pub use crate::runtime::sse::{DEFAULT_MAX_EVENT_BYTES, Event, SseDecoder, SseError};

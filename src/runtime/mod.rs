@@ -22,6 +22,8 @@ pub mod sse;
 pub(crate) mod stream;
 pub(crate) mod task;
 pub(crate) mod upload;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 /// The runtime is a one-way stack: `send` (transport and retries) knows no result type and
 /// nothing above it, and generated code reaches the request path only through `call`.
