@@ -164,7 +164,7 @@ fn check_time(timestamp: &str, now: SystemTime, tolerance: Duration) -> Result<(
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
