@@ -253,6 +253,16 @@ async fn auth_goes_in_the_query_and_never_in_debug_or_errors() {
             .await
             .unwrap_err();
         assert_eq!(with_query.kind(), ErrorKind::InvalidInput);
+        // `wss:` goes through rustls: against this plain server its handshake fails.
+        let tls = RealtimeClient::builder()
+            .url(url.replace("ws://", "wss://"))
+            .api_key(secret)
+            .connect()
+            .await
+            .unwrap_err();
+        assert_eq!(tls.kind(), ErrorKind::Connection, "{tls}");
+        assert!(tls.to_string().contains("TLS"), "{tls}");
+        assert!(!format!("{tls:?}").contains("lk_secret"));
         let http = builder("http://127.0.0.1:9/ws")
             .connect()
             .await
@@ -515,4 +525,41 @@ async fn close_is_clean_and_ends_the_stream() {
         client.close().await; // closing again does nothing
     })
     .await;
+}
+
+#[tokio::test]
+async fn dropping_the_stream_closes_the_connection() {
+    within(async {
+        let (url, mut conns) = server(false).await;
+        let (client, events) = builder(&url).connect().await.unwrap();
+        let mut conn = accept(&mut conns).await;
+        drop(events);
+        // Noticed while the client waits for frames, not at the next one.
+        let end = timeout(Duration::from_secs(5), async {
+            while let Some(Ok(frame)) = conn.ws.next().await {
+                if let Message::Close(close) = frame {
+                    return close;
+                }
+            }
+            None
+        });
+        let close = end
+            .await
+            .expect("closed within 5 s")
+            .expect("a close frame");
+        assert_eq!(u16::from(close.code), 1000);
+        drop(conn); // the client's wait for the close answer ends with the connection
+        sleep(Duration::from_millis(200)).await;
+        assert!(conns.try_recv().is_err(), "no reconnect");
+        let after = client.subscribe("cv_1").await.unwrap_err();
+        assert_eq!(after.kind(), ErrorKind::Connection);
+    })
+    .await;
+}
+
+#[test]
+fn the_handle_and_the_stream_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<RealtimeClient>();
+    send_sync::<Events>();
 }

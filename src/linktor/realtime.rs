@@ -205,7 +205,7 @@ struct Settings {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Realtime")
-            .field("url", &self.url)
+            .field("url", &self.url.split(['?', '#']).next().unwrap_or(""))
             .field("auth", &self.auth)
             .field("ping_interval", &self.ping_interval)
             .field("idle_timeout", &self.idle_timeout)
@@ -312,7 +312,7 @@ impl RealtimeBuilder {
 }
 
 /// The handle of a real-time connection: subscribe, unsubscribe, send typing, close. Cheap to
-/// clone; the connection lives while a handle or its [`Events`] stream does.
+/// clone. The connection lives until [`Self::close`], or until its [`Events`] stream is dropped.
 #[derive(Clone)]
 pub struct RealtimeClient {
     commands: mpsc::Sender<Command>,
@@ -632,6 +632,9 @@ impl Worker {
                 return;
             };
             tracing::debug!(url = %self.settings.url, "Linktor WebSocket lost: {error}");
+            if events.is_closed() {
+                return;
+            }
             if heard {
                 failures = 0;
             }
@@ -775,6 +778,10 @@ impl Worker {
                             continue;
                         }
                     }
+                }
+                () = events.closed(), if permit.is_some() => {
+                    close(ws).await;
+                    return None;
                 }
                 () = sleep_until(deadline), if permit.is_some() => {
                     let why = format!("no frame from the server for {}", human(idle));
