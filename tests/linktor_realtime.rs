@@ -362,7 +362,7 @@ async fn any_frame_counts_as_liveness() {
     within(async {
         let (url, mut conns) = server(false).await;
         let (_client, mut events) = builder(&url)
-            .idle_timeout(Duration::from_millis(300))
+            .idle_timeout(Duration::from_millis(500))
             .clock(Arc::new(RecordingClock::new()))
             .connect()
             .await

@@ -277,15 +277,12 @@ impl RealtimeBuilder {
         let s = &mut self.settings;
         let url = endpoint(&s.url)?;
         let credential = s.auth.as_ref().map(|(_, secret)| secret.expose().trim());
+        let invalid = Error::invalid_input;
         if credential.is_none_or(str::is_empty) {
-            return Err(Error::invalid_input(
-                "no credential: give .api_key(..) or .token(..)",
-            ));
+            return Err(invalid("no credential: give .api_key(..) or .token(..)"));
         }
         if s.ping_interval.is_zero() || s.idle_timeout.is_zero() {
-            return Err(Error::invalid_input(
-                "the ping interval and idle timeout must be above zero",
-            ));
+            return Err(invalid("zero ping interval or idle timeout"));
         }
         if url.scheme() == "wss" {
             let tls = tls_config().map_err(|e| {
@@ -355,8 +352,7 @@ impl RealtimeClient {
     /// # Errors
     /// `InvalidInput` for an empty id; `Connection` once the client is closed or gave up.
     pub async fn subscribe(&self, conversation_id: impl Into<String>) -> Result<()> {
-        self.command(conversation_id.into(), Command::Subscribe)
-            .await
+        self.command(conversation_id, Command::Subscribe).await
     }
 
     /// Unsubscribes from a conversation.
@@ -364,8 +360,7 @@ impl RealtimeClient {
     /// # Errors
     /// As [`Self::subscribe`].
     pub async fn unsubscribe(&self, conversation_id: impl Into<String>) -> Result<()> {
-        self.command(conversation_id.into(), Command::Unsubscribe)
-            .await
+        self.command(conversation_id, Command::Unsubscribe).await
     }
 
     /// Tells a conversation the user started (`true`) or stopped typing. Sent if the connection
@@ -374,8 +369,12 @@ impl RealtimeClient {
     /// # Errors
     /// As [`Self::subscribe`].
     pub async fn send_typing(&self, conversation_id: impl Into<String>, on: bool) -> Result<()> {
-        self.command(conversation_id.into(), |id| Command::Typing(id, on))
-            .await
+        let typing = if on {
+            Command::Typing
+        } else {
+            Command::StopTyping
+        };
+        self.command(conversation_id, typing).await
     }
 
     /// Closes the connection (code 1000, "Client disconnect"), waiting up to 2 s for the server
@@ -388,12 +387,13 @@ impl RealtimeClient {
         }
     }
 
-    async fn command(&self, id: String, command: impl FnOnce(String) -> Command) -> Result<()> {
+    async fn command(&self, id: impl Into<String>, make: fn(String) -> Command) -> Result<()> {
+        let id = id.into();
         if id.trim().is_empty() {
             return Err(Error::invalid_input("the conversation id is empty"));
         }
         let closed = |_| Error::new(ErrorKind::Connection, "the real-time client is closed");
-        self.commands.send(command(id)).await.map_err(closed)
+        self.commands.send(make(id)).await.map_err(closed)
     }
 }
 
@@ -428,7 +428,8 @@ impl FusedStream for Events {
 enum Command {
     Subscribe(String),
     Unsubscribe(String),
-    Typing(String, bool),
+    Typing(String),
+    StopTyping(String),
     Close(oneshot::Sender<()>),
 }
 
@@ -492,29 +493,19 @@ async fn open(s: &Settings) -> Result<Ws> {
             Ok((ws, _)) => Ok(ws),
             // Refused: read like any error answer (status, `Retry-After`, `{code, message}`).
             Err(WsError::Http(answer)) => {
-                let (answer, body) = answer.into_parts();
+                let (head, body) = answer.into_parts();
                 let body = Bytes::from(body.unwrap_or_default());
-                let (status, now) = (answer.status, s.clock.now());
-                let format = &ErrorFormat::DEFAULT;
-                Err(Error::from_response(
-                    format,
-                    status,
-                    answer.headers,
-                    body,
-                    now,
-                ))
+                let (format, now) = (&ErrorFormat::DEFAULT, s.clock.now());
+                let refused = Error::from_response;
+                Err(refused(format, head.status, head.headers, body, now))
             }
             Err(e) => Err(ws_error(e)),
         }
     };
-    let late = format!(
-        "the WebSocket did not open within {}",
-        human(DEFAULT_CONNECT_TIMEOUT)
-    );
+    let limit = DEFAULT_CONNECT_TIMEOUT;
+    let late = format!("the WebSocket did not open within {}", human(limit));
     let late = |_| Error::new(ErrorKind::Timeout, late);
-    timeout(DEFAULT_CONNECT_TIMEOUT, connect)
-        .await
-        .map_err(late)?
+    timeout(limit, connect).await.map_err(late)?
 }
 
 /// A WebSocket failure as an [`Error`], never showing the request (its URL has the credential).
@@ -532,6 +523,12 @@ fn ws_error(e: WsError) -> Error {
 /// A client frame about one conversation.
 fn frame(kind: &str, conversation_id: &str) -> Frame {
     Frame::text(json!({"type": kind, "conversationId": conversation_id}).to_string())
+}
+
+/// A typing frame.
+fn typing(conversation_id: &str, on: bool) -> Frame {
+    let typing = json!({"type": "typing", "conversationId": conversation_id, "isTyping": on});
+    Frame::text(typing.to_string())
 }
 
 /// Reads one frame: `None` for what is consumed (pings, pongs, `{"type":"pong"}`).
@@ -556,11 +553,8 @@ fn decode(frame: Frame) -> Option<Result<Event>> {
         object.remove("type");
         serde_json::from_value(Value::Object(object)).map(variant)
     }
-    let kind = object
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let kind = object.get("type").and_then(Value::as_str);
+    let kind = kind.unwrap_or_default().to_owned();
     let event = match kind.as_str() {
         "pong" => return None,
         "message" => typed(object, Event::Message),
@@ -569,12 +563,8 @@ fn decode(frame: Frame) -> Option<Result<Event>> {
         "typing" => typed(object, Event::Typing),
         _ => Ok(Event::Other(Value::Object(object))),
     };
-    match event {
-        Ok(event) => Some(Ok(event)),
-        Err(e) => bad(format!(
-            "a `{kind}` event does not have its documented shape: {e}"
-        )),
-    }
+    let why = |e| format!("a `{kind}` event does not have its documented shape: {e}");
+    Some(event.map_err(|e| Error::new(ErrorKind::Decode, why(e))))
 }
 
 /// Sends frames and flushes, within `within` (a server that reads nothing is as good as dead).
@@ -696,10 +686,8 @@ impl Worker {
                 self.subscriptions.retain(|s| *s != id);
                 Action::Send(frame("unsubscribe", &id))
             }
-            Some(Command::Typing(id, on)) => {
-                let typing = json!({"type": "typing", "conversationId": id, "isTyping": on});
-                Action::Send(Frame::text(typing.to_string()))
-            }
+            Some(Command::Typing(id)) => Action::Send(typing(&id, true)),
+            Some(Command::StopTyping(id)) => Action::Send(typing(&id, false)),
             Some(Command::Close(ack)) => Action::Close(ack),
         }
     }
