@@ -691,18 +691,24 @@ fn override_url(raw: &str, prefix: &str) -> std::result::Result<Url, String> {
     Ok(url)
 }
 
-/// The HTTP client agentwire builds: rustls with the ring provider handed to this config only
-/// (no process-wide provider), platform certificate verification, and no redirects followed by
-/// reqwest: `send` follows them itself, by the rules in its module docs.
-fn default_http_client(connect_timeout: Duration) -> std::result::Result<reqwest::Client, String> {
+/// The TLS configuration of every connection agentwire makes (HTTP, and WebSocket `wss:`):
+/// rustls with the ring provider handed to this config only (never installed process-wide) and
+/// platform certificate verification.
+pub(crate) fn tls_config() -> std::result::Result<rustls::ClientConfig, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_platform_verifier()
         .map_err(|e| e.to_string())?
-        .with_no_client_auth();
+        .with_no_client_auth())
+}
+
+/// The HTTP client agentwire builds: TLS as [`tls_config`] sets it up, and no redirects followed
+/// by reqwest: `send` follows them itself, by the rules in its module docs.
+fn default_http_client(connect_timeout: Duration) -> std::result::Result<reqwest::Client, String> {
+    let tls = tls_config()?;
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)

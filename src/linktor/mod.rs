@@ -1,0 +1,3 @@
+//! Linktor.
+
+pub mod realtime;
