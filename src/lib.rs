@@ -109,6 +109,9 @@ pub mod wisebot;
 #[cfg(feature = "sketricgen")]
 pub mod sketricgen;
 
+#[cfg(feature = "linktor")]
+pub mod linktor;
+
 #[cfg(feature = "mock")]
 pub mod mock;
 
