@@ -285,6 +285,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                 };
                 let flush = s.flush_at_eof;
                 let body_flag = opt_lit(s.body_flag.as_ref());
+                let close_ends = s.close_ends;
                 let resume = match &s.resume {
                     Some(ResumeParam::Query(name)) => {
                         let name = lit(name);
@@ -307,6 +308,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
                         flush_at_eof: #flush,
                         resume: #resume,
                         body_flag: #body_flag,
+                        close_ends: #close_ends,
                     };
                 });
                 quote!(Some(&#sname))

@@ -498,6 +498,8 @@ pub struct StreamDef {
     /// The boolean member of the JSON request body that asks for the stream (`stream`): `true`
     /// when the stream is opened, `false` when a JSON-or-stream operation is sent for JSON.
     pub body_flag: Option<String>,
+    /// Whether a clean close also ends the stream, marker or not (`close-ends`).
+    pub close_ends: bool,
 }
 
 impl StreamDef {
@@ -539,6 +541,7 @@ const STREAM_KEYS: &[&str] = &[
     "resume",
     "opener",
     "body-flag",
+    "close-ends",
 ];
 
 /// Where a stream's resume position (an event id, or a time where the platform takes one) goes.
@@ -2817,7 +2820,17 @@ fn read_stream(
         }
     };
 
+    let close_ends = match map.get("close-ends") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            d.error(&at("close-ends"), opid, "`close-ends` is true or false");
+            false
+        }
+    };
+
     Some(StreamDef {
+        close_ends,
         enum_name,
         type_member,
         events,

@@ -404,13 +404,17 @@ pub struct StreamSpec {
     /// (`x-agentwire-stream.body-flag`, SketricGen's `stream`): set `true` whenever the stream
     /// is opened, `false` when a JSON-or-stream operation is sent for its JSON result.
     pub body_flag: Option<&'static str>,
+    /// Whether a clean close ends the stream as its marker does (`x-agentwire-stream.close-ends`:
+    /// Linktor's agent invoke ends at `[DONE]` or, failing that, a clean close); a dropped
+    /// connection is still an error.
+    pub close_ends: bool,
 }
 
 impl StreamSpec {
     /// Whether the stream ends with a marker of its own (a terminal event or data line), so that
     /// a connection ending before it means the answer is incomplete.
     pub fn ends_with_marker(&self) -> bool {
-        !self.terminal.is_empty() || !self.terminal_data.is_empty()
+        (!self.terminal.is_empty() || !self.terminal_data.is_empty()) && !self.close_ends
     }
 
     /// The component schema of a declared event type's data.

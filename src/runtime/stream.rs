@@ -708,6 +708,7 @@ mod tests {
         flush_at_eof: false,
         resume: None,
         body_flag: None,
+        close_ends: false,
     };
 
     #[test]
