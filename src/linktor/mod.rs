@@ -85,3 +85,4 @@
 include!(concat!(env!("OUT_DIR"), "/linktor.rs"));
 
 pub mod realtime;
+pub mod webhook;
