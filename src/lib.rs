@@ -52,7 +52,9 @@ pub use runtime::config::{
     DEFAULT_RECONNECT_DEADLINE, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, MAX_REDIRECTS,
     PlatformClient, Secret, SystemClock,
 };
-pub use runtime::credentials::{CredentialProvider, StaticCredentials};
+pub use runtime::credentials::{
+    CredentialProvider, Refresher, RefreshingCredentials, StaticCredentials,
+};
 pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;

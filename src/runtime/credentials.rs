@@ -29,6 +29,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use super::config::Secret;
 
@@ -39,6 +40,116 @@ use super::config::Secret;
 pub trait CredentialProvider: Send + Sync + fmt::Debug + 'static {
     /// The current value of the credential `name`.
     fn credential(&self, name: &str) -> Option<Secret>;
+
+    /// Whether this provider may refresh credential `name` ([`Self::refresh`]); the default
+    /// `false` keeps the runtime from reading it twice per attempt for nothing.
+    fn refreshes(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+
+    /// Replaces credential `name` after the platform refused `stale` with a `401` (an expired
+    /// access token): `None` when this provider cannot refresh it (the default), else the
+    /// refresh under way. The call that hit the `401` is re-sent once when it succeeds. Calls
+    /// that hit the `401` at the same moment should share one refresh: a provider whose value
+    /// is no longer `stale` has been refreshed already and answers at once
+    /// ([`RefreshingCredentials`] does both).
+    ///
+    /// Errors: why the refresh failed; the call then fails with `Authentication`, saying so.
+    fn refresh<'a>(
+        &'a self,
+        name: &'a str,
+        stale: &'a Secret,
+    ) -> Option<super::config::BoxFuture<'a, super::error::Result<()>>> {
+        let _ = (name, stale);
+        None
+    }
+}
+
+/// The way a [`RefreshingCredentials`] gets a new value: an async function of nothing, the
+/// platform's refresh call (Linktor's `POST /auth/refresh` with its refresh token, say).
+pub type Refresher =
+    Arc<dyn Fn() -> super::config::BoxFuture<'static, super::error::Result<Secret>> + Send + Sync>;
+
+/// Credentials one of which expires and is refreshed: fixed values, and credential `name` (an
+/// access token) replaced by `refresher` when the platform refuses it. Concurrent `401`s share
+/// one refresh: the first caller runs it, the others wait and then see the new value.
+pub struct RefreshingCredentials {
+    fixed: StaticCredentials,
+    name: String,
+    current: RwLock<Option<Secret>>,
+    refresher: Refresher,
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl RefreshingCredentials {
+    /// `fixed` values, and `name` refreshed by `refresher` (its first value `initial`, if any).
+    pub fn new(
+        fixed: StaticCredentials,
+        name: impl Into<String>,
+        initial: Option<Secret>,
+        refresher: Refresher,
+    ) -> Self {
+        RefreshingCredentials {
+            fixed,
+            name: name.into(),
+            current: RwLock::new(initial),
+            refresher,
+            gate: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> Option<Secret> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl CredentialProvider for RefreshingCredentials {
+    fn credential(&self, name: &str) -> Option<Secret> {
+        if name == self.name {
+            return self.current();
+        }
+        self.fixed.credential(name)
+    }
+
+    fn refreshes(&self, name: &str) -> bool {
+        name == self.name
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        name: &'a str,
+        stale: &'a Secret,
+    ) -> Option<super::config::BoxFuture<'a, super::error::Result<()>>> {
+        if name != self.name {
+            return None;
+        }
+        Some(Box::pin(async move {
+            let _one_at_a_time = self.gate.lock().await;
+            // Another call refreshed it while this one waited: nothing more to do.
+            if self
+                .current()
+                .is_some_and(|now| now.expose() != stale.expose())
+            {
+                return Ok(());
+            }
+            let fresh = (self.refresher)().await?;
+            *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(fresh);
+            Ok(())
+        }))
+    }
+}
+
+impl fmt::Debug for RefreshingCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshingCredentials")
+            .field("fixed", &self.fixed)
+            .field("refreshed", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default provider: fixed values, set on the client builder. `Debug` shows the names only.

@@ -270,6 +270,13 @@ impl Error {
         self
     }
 
+    /// An `Authentication` error with this message, for code outside agentwire that takes part
+    /// in a call (a [`crate::RefreshingCredentials`] refresher whose refresh token was refused,
+    /// say). Keep secrets out of the message.
+    pub fn authentication(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Authentication, message)
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind

@@ -30,7 +30,7 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 use tracing::Instrument;
 
-use super::config::{ClientCore, MAX_REDIRECTS};
+use super::config::{ClientCore, MAX_REDIRECTS, Secret};
 use super::error::{Error, ErrorKind, Result, human};
 use super::operation::{Auth, ErrorFormat, Operation, Platform, ResponseKind};
 use super::request::{Body, Request};
@@ -140,6 +140,7 @@ async fn run_attempts(
     let elapsed = || clock.monotonic().saturating_sub(started);
 
     let mut retries_done = 0u32;
+    let mut refreshed = false;
     loop {
         let left = deadline.saturating_sub(elapsed());
         if left.is_zero() {
@@ -151,12 +152,32 @@ async fn run_attempts(
         let timeout = per_attempt.min(left);
         tracing::Span::current().record("attempt", retries_done + 1);
         let begun = Instant::now();
+        let in_use = refreshable_credential(core, req);
         let result = attempt(core, req, mode, prepared, timeout).await;
         tracing::Span::current().record("duration_ms", begun.elapsed().as_millis() as u64);
         let (error, failure) = match result {
             Ok(outcome) => return Ok(outcome),
             Err(pair) => pair,
         };
+        // A refused token that the provider can refresh: one refresh (shared with the calls
+        // that hit the same 401), then the call goes again at once — a 401 applied nothing.
+        if !refreshed
+            && error.kind() == ErrorKind::Authentication
+            && let Some((name, stale)) = &in_use
+            && let Some(refresh) = config.credentials.refresh(name, stale)
+        {
+            refreshed = true;
+            match refresh.await {
+                Ok(()) => continue,
+                Err(e) => {
+                    return Err(error.with_hint(&format!(
+                        "refreshing the {} failed: {}",
+                        name.replace('_', " "),
+                        e.message()
+                    )));
+                }
+            }
+        }
         let error = error.applied(req.op.method.is_write() && failure.may_have_been_applied);
         match policy.decide(retries_done, failure, req.op.resend_safe()) {
             Decision::RetryAfter(delay) => {
@@ -834,6 +855,33 @@ fn credential_hint(platform: &Platform, op: &Operation) -> Option<String> {
         })
         .collect();
     Some(format!("{} takes {} only", op.id, named.join(" or ")))
+}
+
+/// The bearer credential this attempt sends, by name with its value, when it comes from the
+/// provider (which may refresh it); `None` for a per-call token or the caller's own header.
+fn refreshable_credential(core: &ClientCore, req: &Request) -> Option<(&'static str, Secret)> {
+    if req.options.bearer.is_some() || req.options.headers.contains_key(AUTHORIZATION) {
+        return None;
+    }
+    let provider = &core.config.credentials;
+    let may_refresh = req
+        .op
+        .auth
+        .iter()
+        .flat_map(|alt| alt.iter())
+        .any(|a| matches!(a, Auth::Bearer(_)) && provider.refreshes(a.credential()));
+    if !may_refresh {
+        return None;
+    }
+    let chosen: Vec<(Auth, Secret)> = req.op.auth.iter().find_map(|alt| {
+        alt.iter()
+            .map(|a| provider.credential(a.credential()).map(|v| (*a, v)))
+            .collect::<Option<Vec<_>>>()
+    })?;
+    chosen
+        .into_iter()
+        .find(|(a, _)| matches!(a, Auth::Bearer(_)))
+        .map(|(a, v)| (a.credential(), v))
 }
 
 /// The auth alternatives of an operation, as a sentence: `api_key or access_token`.
