@@ -219,15 +219,7 @@ impl<E: EventEnum, P: StreamParams> Call<Events<E>, P> {
         let setup = self.setup();
         async move {
             let (opener, settings, after, spec) = setup.map_err(|e| e.or_op(platform, op))?;
-            let events = open_resumable(opener, settings, after, move |event| {
-                step::<E>(platform, op, spec, event)
-            })
-            .await
-            .map_err(|e| e.or_op(platform, op))?;
-            let inner = events
-                .map(move |item| item.map_err(|e| e.or_op(platform, op)))
-                .boxed();
-            Ok(EventStream { inner, done: false })
+            connect(platform, op, spec, opener, settings, after).await
         }
     }
 
@@ -324,7 +316,20 @@ pub(crate) async fn open_with<E: EventEnum>(
         request,
         resume: spec.resume,
     });
-    let events = open_resumable(opener, settings, None, move |event| {
+    connect(platform, op, spec, opener, settings, None).await
+}
+
+/// Opens the first connection and reads every event by the operation's event map; every error
+/// names the operation.
+async fn connect<E: EventEnum>(
+    platform: &'static Platform,
+    op: &'static Operation,
+    spec: &'static StreamSpec,
+    opener: Arc<dyn Reopen>,
+    settings: ResumeSettings,
+    after: Option<String>,
+) -> Result<EventStream<E>> {
+    let events = open_resumable(opener, settings, after, move |event| {
         step::<E>(platform, op, spec, event)
     })
     .await
