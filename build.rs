@@ -292,7 +292,11 @@ fn generate(
         .filter_map(|op| op.body.as_ref())
         .filter_map(|b| b.type_name.strip_prefix("types::").map(str::to_owned))
         .collect();
-    let models = patch::models(generator.get_type_space().to_stream(), &builders)
+    let secrets = normalize::secrets(&loaded.value).map_err(|places| {
+        let why = "`format: password` (a secret, kept out of `Debug`) is honoured only on a property of a component schema: move this schema into `components/schemas`";
+        places.iter().map(|p| format!("{}: {why}", loaded.at(p))).collect::<Vec<_>>()
+    })?;
+    let models = patch::models(generator.get_type_space().to_stream(), &builders, &secrets)
         .map_err(|e| vec![format!("{rel}: {e}")])?;
 
     let enums = spec.enums.iter().map(emit::open_enum);

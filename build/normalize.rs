@@ -8,7 +8,8 @@
 //! - hand-written operations (SSE streams stop or panic it), and form request bodies
 //!   (multipart, URL-encoded: progenitor refuses them; the generator writes their fields);
 //! - `format: date-time`/`date`/`time`/`uuid` (decoded as `String`, so an unverified server format
-//!   never fails a whole response);
+//!   never fails a whole response), and `format: password` (a secret: [`secrets`] lists them for
+//!   `patch.rs`, which keeps them out of `Debug`);
 //! - range, length and pattern rules (`minimum`, `maxLength`, `pattern`, ...): the runtime checks
 //!   them on requests (`build/checks.rs`); in a type they would fail a response that breaks one;
 //! - loose arrays, replaced by a synthetic component that becomes `LooseList<T>`;
@@ -193,7 +194,7 @@ fn strip(v: &mut Value) {
         Value::Object(map) => {
             if matches!(
                 map.get("format").and_then(Value::as_str),
-                Some("date-time" | "date" | "time" | "uuid")
+                Some("date-time" | "date" | "time" | "uuid" | "password")
             ) {
                 map.remove("format");
             }
@@ -227,5 +228,55 @@ fn strip(v: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(strip),
         _ => {}
+    }
+}
+
+/// The secret properties (`format: password`) as `(schema, property)` pairs. Only a component's
+/// own properties can be kept out of `Debug` (its Rust type has a name); a secret anywhere else
+/// is refused: `Err` holds the JSON pointers of such places, so that no secret is printed
+/// unnoticed.
+pub fn secrets(value: &Value) -> Result<std::collections::BTreeSet<(String, String)>, Vec<String>> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut misplaced = Vec::new();
+    let schemas = value
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    for (name, schema) in schemas.into_iter().flatten() {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (property, p) in properties.into_iter().flatten() {
+            if p.get("format").and_then(Value::as_str) == Some("password") {
+                found.insert((name.clone(), property.clone()));
+            }
+        }
+    }
+    fn walk(v: &Value, at: &str, allowed: bool, misplaced: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if !allowed && map.get("format").and_then(Value::as_str) == Some("password") {
+                    misplaced.push(at.to_owned());
+                }
+                for (k, child) in map {
+                    let path = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    // `/components/schemas/<name>/properties/<property>` itself is allowed.
+                    let depth = path.split('/').count();
+                    let own = path.starts_with("/components/schemas/")
+                        && depth == 6
+                        && path.split('/').nth(4) == Some("properties");
+                    walk(child, &path, own, misplaced);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, &format!("{at}/{i}"), false, misplaced);
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(value, "", false, &mut misplaced);
+    if misplaced.is_empty() {
+        Ok(found)
+    } else {
+        Err(misplaced)
     }
 }

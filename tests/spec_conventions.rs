@@ -14,6 +14,10 @@ mod checks;
 #[allow(dead_code)]
 mod model;
 
+#[path = "../build/normalize.rs"]
+#[allow(dead_code)]
+mod normalize;
+
 // The method names spec names may not become, as build.rs derived them (build/names.rs).
 include!(concat!(env!("OUT_DIR"), "/reserved_names.rs"));
 
@@ -953,4 +957,33 @@ fn task_profiles_are_checked_where_they_are_declared_and_used() {
         located.contains(&format!("{FILE}:{line}:")),
         "the problem names its line {line}: {located}"
     );
+}
+
+#[test]
+fn secret_properties_are_listed_and_a_secret_outside_a_component_is_refused() {
+    let text = GOOD.replacen(
+        "        id:\n          type: string\n",
+        "        id:\n          type: string\n        token:\n          type: string\n          format: password\n",
+        1,
+    );
+    let loaded = yaml::load(FILE, &text).expect("yaml");
+    let secrets = normalize::secrets(&loaded.value).expect("a component's property may be secret");
+    let found: Vec<_> = secrets
+        .iter()
+        .map(|(t, p)| (t.as_str(), p.as_str()))
+        .collect();
+    assert_eq!(found, [("Thing", "token")]);
+
+    // An inline schema has no Rust type of its own to keep a secret out of `Debug`.
+    let inline = GOOD.replacen(
+        "              schema:\n                $ref: '#/components/schemas/Thing'",
+        "              schema:\n                type: object\n                properties:\n                  key: {type: string, format: password}",
+        1,
+    );
+    let loaded = yaml::load(FILE, &inline).expect("yaml");
+    let places = normalize::secrets(&loaded.value).expect_err("refused");
+    assert_eq!(places.len(), 1, "{places:?}");
+    assert!(places[0].ends_with("/schema/properties/key"), "{places:?}");
+    let line = line_of(&inline, "format: password");
+    assert_eq!(loaded.at(&places[0]), format!("{FILE}:{line}"));
 }

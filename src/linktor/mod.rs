@@ -17,9 +17,10 @@
 //! - **an API key** (`.api_key(..)`, `LINKTOR_API_KEY`), sent as `X-API-Key`, preferred where
 //!   both are set (as by the vendor's SDKs);
 //! - **a user's access token** (`.access_token(..)`, `LINKTOR_ACCESS_TOKEN`), sent as
-//!   `Authorization: Bearer`: what `auth().login(..)` and `auth().refresh(..)` answer (the client
-//!   does not keep it for you: build a client with it, or pass `.bearer_token(..)` per call).
-//!   `auth().logout()` prefers it.
+//!   `Authorization: Bearer`. [`Client::login`] logs in and returns a client for the session,
+//!   whose access token is refreshed (`POST /auth/refresh`) when a call is refused with `401`:
+//!   one refresh for every call refused at that moment, each re-sent once;
+//!   [`Client::with_session`] does the same for tokens you stored. `auth().logout()` prefers it.
 //!
 //! [`Client::from_env`] reads the three variables; none is required, and a call whose
 //! credentials are missing fails before it is sent.
@@ -29,7 +30,12 @@
 //! nextCursor?}}`: `send()` gives a [`crate::Page`], `paginate()` walks the offsets); channels and
 //! the direct send are snake_case inside `{success, data}`. Writes are never re-sent once they may
 //! have reached the server: Linktor has no idempotency header. The direct send alone deduplicates,
-//! by the `idempotency_key` you put in its `metadata`.
+//! by the `idempotency_key` in its `metadata`: the client sets one per call (unless you did) and
+//! so may re-send it.
+//!
+//! The seed's one-line helpers: `conversations().send_text(id, "...")`,
+//! `ai().completions().complete("...")` (the answer's text), `ai().embeddings().embed("...")`
+//! (the vector) and `knowledge_bases().search(id, "...")` (the matching chunks' texts).
 //!
 //! ```no_run
 //! # async fn demo() -> agentwire::Result<()> {
@@ -84,5 +90,7 @@
 
 include!(concat!(env!("OUT_DIR"), "/linktor.rs"));
 
+mod helpers;
 pub mod realtime;
+mod session;
 pub mod webhook;

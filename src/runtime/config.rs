@@ -110,6 +110,7 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 pub const MAX_REDIRECTS: usize = 5;
 
 /// The resolved configuration of a client.
+#[derive(Clone)]
 pub(crate) struct Config {
     pub credentials: Arc<dyn CredentialProvider>,
     pub hosts: Vec<Url>,
@@ -143,6 +144,20 @@ pub struct ClientCore {
     pub(crate) platform: &'static Platform,
     pub(crate) config: Config,
     pub(crate) http: reqwest::Client,
+}
+
+impl ClientCore {
+    /// The same client (settings, hosts, connection pool) with other credentials: a platform's
+    /// login returns one, its session's tokens in `provider`.
+    pub(crate) fn with_credentials(&self, provider: Arc<dyn CredentialProvider>) -> Arc<Self> {
+        let mut config = self.config.clone();
+        config.credentials = provider;
+        Arc::new(ClientCore {
+            platform: self.platform,
+            config,
+            http: self.http.clone(),
+        })
+    }
 }
 
 impl fmt::Debug for ClientCore {
