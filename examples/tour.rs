@@ -1,5 +1,5 @@
-//! A guided tour of agentwire against the embedded mocks of BimpeAI, Knowrithm, Wisebot and
-//! SketricGen: no credentials, no network.
+//! A guided tour of agentwire against the embedded mocks of BimpeAI, Knowrithm, Wisebot,
+//! SketricGen and Linktor: no credentials, no network.
 //!
 //! `cargo run --example tour`
 //!
@@ -30,7 +30,8 @@ async fn main() -> ExitCode {
         tour().await?;
         knowrithm().await?;
         wisebot().await?;
-        sketricgen().await
+        sketricgen().await?;
+        linktor().await
     };
     match all.await {
         Ok(()) => {
@@ -530,6 +531,138 @@ async fn sketricgen() -> Outcome {
         .map_err(|e| e.to_string())?;
     println!("   {} agent(s)", agents.len());
     Ok(())
+}
+
+async fn linktor() -> Outcome {
+    use agentwire::linktor::realtime::{Event, RealtimeClient};
+    use agentwire::linktor::{Client, CompletionEvent, PLATFORM, types, webhook};
+    use futures_util::StreamExt;
+
+    let mock = MockServer::start(&PLATFORM)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("\nLinktor mock listening at {}", mock.platform_url());
+    let fail = |e: agentwire::Error| e.to_string();
+
+    step("18. log in, then send a message as that user (Bearer; refreshed on a 401)");
+    let anonymous = mock.client_builder::<Client>().build().map_err(fail)?;
+    let session = anonymous
+        .login("ana.souza@acme.com.br", "correct horse battery")
+        .await
+        .map_err(fail)?;
+    let sent = session
+        .conversations()
+        .send_text("conv_1", "Olá! Seu pedido saiu para entrega.")
+        .await
+        .map_err(fail)?;
+    println!("   message {} is {:?}", sent.id, sent.status);
+    let bearer = mock.received("conversations.messages.create")[0]
+        .header("authorization")
+        .is_some_and(|v| v.starts_with("Bearer "));
+    check(bearer, "the access token as the bearer token")?;
+
+    step("19. stream a completion: typed deltas until data: [DONE]");
+    let ask = types::CompletionRequest::builder().messages(vec![types::ChatMessage {
+        role: types::ChatRole::User,
+        content: "What is the capital of France?".to_owned(),
+        name: None,
+        tool_call_id: None,
+        tool_calls: Vec::new(),
+    }]);
+    let mut events = session
+        .ai()
+        .completions()
+        .create(ask)
+        .stream()
+        .await
+        .map_err(fail)?;
+    print!("   ");
+    let mut text = String::new();
+    while let Some(event) = events.try_next().await.map_err(fail)? {
+        if let CompletionEvent::Message(chunk) = event {
+            let delta = chunk.delta.content.unwrap_or_default();
+            print!("{delta}");
+            text.push_str(&delta);
+        }
+    }
+    println!();
+    check(
+        text == "The capital of France is Paris.",
+        "the whole answer",
+    )?;
+
+    step("20. verify a signed webhook delivery; a tampered body is refused");
+    let secret = "whsec_tour";
+    let body = br#"{"id":"evt_1","type":"message.received","timestamp":"2025-03-04T10:15:00Z","tenantId":"tnt_acme","data":{"conversationId":"conv_1"}}"#;
+    let (signature, timestamp) = webhook::sign_payload(secret, body, std::time::SystemTime::now());
+    let event = webhook::construct_event(body, Some(&signature), Some(&timestamp), &[secret])
+        .map_err(|e| e.to_string())?;
+    println!("   verified {} ({})", event.id, event.kind);
+    let mut tampered = body.to_vec();
+    tampered[10] = b'2';
+    let refused =
+        webhook::construct_event(&tampered, Some(&signature), Some(&timestamp), &[secret]);
+    println!(
+        "   tampered: {}",
+        refused
+            .as_ref()
+            .map_or_else(ToString::to_string, |_| "accepted".into())
+    );
+    check(refused.is_err(), "the tampered delivery refused")?;
+
+    step("21. receive a real-time event over the WebSocket (a loopback server the tour starts)");
+    let url = realtime_server().await.map_err(|e| e.to_string())?;
+    let (realtime, mut incoming) = RealtimeClient::builder()
+        .url(url)
+        .api_key("lk_test")
+        .connect()
+        .await
+        .map_err(fail)?;
+    realtime.subscribe("conv_1").await.map_err(fail)?;
+    let next = tokio::time::timeout(Duration::from_secs(10), incoming.next()).await;
+    let Ok(Some(Ok(Event::Message(message)))) = next else {
+        return Err(format!("expected a message event, got {next:?}"));
+    };
+    let text = message
+        .message
+        .as_ref()
+        .and_then(|m| m.text())
+        .unwrap_or_default();
+    println!("   {}: {text}", message.conversation_id.unwrap_or_default());
+    realtime.close().await;
+    Ok(())
+}
+
+/// A loopback WebSocket server standing in for Linktor's `/ws` (the mock serves HTTP only): it
+/// answers the first `subscribe` frame with one `message` event of that conversation.
+async fn realtime_server() -> std::io::Result<String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("ws://{}/ws", listener.local_addr()?);
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+            return;
+        };
+        while let Some(Ok(frame)) = ws.next().await {
+            let Message::Text(text) = frame else { continue };
+            let frame: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            if frame["type"] == "subscribe" {
+                let event = json!({
+                    "type": "message",
+                    "conversationId": frame["conversationId"],
+                    "message": {"id": "msg_9", "direction": "inbound", "contentType": "text",
+                                "content": {"text": "Obrigada! Chegou hoje."}, "senderType": "contact"}
+                });
+                let _ = ws.send(Message::text(event.to_string())).await;
+            }
+        }
+    });
+    Ok(url)
 }
 
 fn step(title: &str) {
