@@ -101,6 +101,15 @@ pub mod webhook {
     pub use crate::runtime::webhook::{DEFAULT_TOLERANCE, WebhookError, sign, verify};
 }
 
+/// Real-time WebSocket clients: the builder, connection handle and event stream a platform's
+/// real-time client is made of (`agentwire::linktor::realtime` names them `RealtimeBuilder`,
+/// `RealtimeClient` and `Events`), generic over that platform's protocol (feature `websocket`,
+/// which the platforms with a real-time API enable).
+#[cfg(feature = "websocket")]
+pub mod websocket {
+    pub use crate::runtime::websocket::{Builder, Connection, Events};
+}
+
 /// Server-Sent-Events decoding (what every platform's streams are built on).
 pub mod sse {
     pub use crate::runtime::sse::{DEFAULT_MAX_EVENT_BYTES, Event, SseDecoder, SseError};

@@ -24,6 +24,8 @@ pub(crate) mod task;
 pub(crate) mod upload;
 #[cfg(feature = "webhooks")]
 pub mod webhook;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 /// The runtime is a one-way stack: `send` (transport and retries) knows no result type and
 /// nothing above it, and generated code reaches the request path only through `call`.
