@@ -691,6 +691,18 @@ pub fn client(spec: &Spec) -> TokenStream {
                 &PLATFORM
             }
 
+            /// This client (its settings, hosts and connection pool) with its credentials taken
+            /// from `provider` instead: one pool serving several tenants' keys, or a logged-in
+            /// user's session. Cheap: nothing is checked or connected.
+            pub fn with_credentials(
+                &self,
+                provider: ::std::sync::Arc<dyn crate::CredentialProvider>,
+            ) -> Client {
+                Client {
+                    core: self.core.with_credentials(provider),
+                }
+            }
+
             #(#task_fns)*
         }
     }

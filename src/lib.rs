@@ -146,6 +146,7 @@ mod registry;
     feature = "knowrithm",
     feature = "wisebot",
     feature = "sketricgen",
+    feature = "linktor",
     feature = "mock"
 ))]
 #[doc = include_str!("../README.md")]

@@ -137,3 +137,32 @@ async fn a_401_after_the_refresh_is_final() {
         "one refresh, one re-send, no more"
     );
 }
+
+#[tokio::test]
+async fn with_credentials_keeps_the_client_and_swaps_only_its_credentials() {
+    let mock = MockServer::start_with(
+        &PLATFORM,
+        vec![Fixture::new("flows.run", "POST", "/flows/f_1", ran())],
+        0,
+    )
+    .await
+    .expect("mock");
+    let tenant_a = mock
+        .client_builder::<Client>()
+        .api_key("tenant-a")
+        .build()
+        .expect("client");
+    let mut other = StaticCredentials::default();
+    other.set("api_key", Secret::new("tenant-b"));
+    let tenant_b = tenant_a.with_credentials(Arc::new(other));
+    tenant_b.flows().run("f_1").await.expect("tenant b");
+    tenant_a.flows().run("f_1").await.expect("tenant a");
+    let sent: Vec<_> = mock
+        .received("flows.run")
+        .iter()
+        .map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    let expected = ["Bearer tenant-b", "Bearer tenant-a"].map(|s| Some(s.to_owned()));
+    assert_eq!(sent, expected);
+    assert!(!format!("{tenant_b:?}").contains("tenant-b"));
+}

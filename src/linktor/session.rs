@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Client, types};
-use crate::runtime::config::{PlatformClient, Secret};
+use crate::runtime::config::Secret;
 use crate::runtime::credentials::{Refresher, RefreshingCredentials, StaticCredentials};
 use crate::runtime::error::Result;
 
@@ -80,6 +80,6 @@ impl Client {
         let initial = Some(Secret::new(access_token));
         let none = StaticCredentials::default();
         let session = RefreshingCredentials::new(none, "access_token", initial, refresher);
-        Client::from_core(self.core.with_credentials(Arc::new(session)))
+        self.with_credentials(Arc::new(session))
     }
 }
