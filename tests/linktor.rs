@@ -387,40 +387,24 @@ async fn lists_follow_the_cursor_and_the_direct_send_carries_one_idempotency_key
     assert_eq!(key(0), key(1), "one key for both attempts");
 }
 
+/// The error `GET /me` fails with when the server answers `status` with `body` (no retries).
+async fn me_failing_with(status: u16, body: serde_json::Value) -> agentwire::Error {
+    let mock = mock().await;
+    let answer = FixtureResponse::json(status, body);
+    mock.register(Fixture::new("me.get", "GET", "/me", answer));
+    let builder = mock.client_builder::<Client>().api_key("lk_test");
+    let client = builder.max_retries(0).build().expect("client");
+    client.me().get().await.expect_err("refused")
+}
+
 #[tokio::test]
 async fn a_408_is_a_timeout_and_retry_after_is_read_from_the_error_body() {
-    let mock = mock().await;
     let late = json!({"error": {"code": "TIMEOUT", "message": "the flow took too long"}});
-    mock.register(Fixture::new(
-        "me.get",
-        "GET",
-        "/me",
-        FixtureResponse::json(408, late),
-    ));
-    let client = mock
-        .client_builder::<Client>()
-        .api_key("lk_test")
-        .max_retries(0)
-        .build()
-        .expect("client");
-    let error = client.me().get().await.expect_err("408");
+    let error = me_failing_with(408, late).await;
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
 
     let limited = json!({"code": "RATE_LIMIT_ERROR", "message": "slow down", "retry_after": 7});
-    let mock = self::mock().await;
-    mock.register(Fixture::new(
-        "me.get",
-        "GET",
-        "/me",
-        FixtureResponse::json(429, limited),
-    ));
-    let client = mock
-        .client_builder::<Client>()
-        .api_key("lk_test")
-        .max_retries(0)
-        .build()
-        .expect("client");
-    let error = client.me().get().await.expect_err("429");
+    let error = me_failing_with(429, limited).await;
     assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
     assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
 }
