@@ -323,6 +323,15 @@ async fn a_completion_stream_ends_at_done_and_an_invoke_stream_at_done_or_a_clea
 async fn lists_follow_the_cursor_and_the_direct_send_carries_one_idempotency_key() {
     let mock = mock().await;
     let client = client(&mock);
+    // A plain list is answered with a page, never the recorded 401 of the same path.
+    let page = client.conversations().list().await.expect("a page");
+    assert!(!page.items().is_empty());
+    let open = client
+        .conversations()
+        .list()
+        .status(types::ConversationStatus::Open);
+    open.limit(7).await.expect("a page");
+    mock.reset();
     let ids: Vec<String> = client
         .conversations()
         .list()
@@ -407,4 +416,26 @@ async fn a_408_is_a_timeout_and_retry_after_is_read_from_the_error_body() {
     let error = me_failing_with(429, limited).await;
     assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
     assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+}
+
+#[tokio::test]
+async fn the_mock_points_a_path_without_its_prefix_at_the_prefixed_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = mock().await;
+    let mut tcp = tokio::net::TcpStream::connect(mock.addr())
+        .await
+        .expect("connects");
+    let request = "GET /conversations HTTP/1.1\r\nHost: mock\r\nX-API-Key: lk_test\r\nConnection: close\r\n\r\n";
+    tcp.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    let read = tcp.read_to_string(&mut answer);
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("in time")
+        .expect("read");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.contains("did you mean /api/v1/conversations?"),
+        "{answer}"
+    );
 }

@@ -45,8 +45,11 @@
 //! 2. **The most specific matching fixture.** Among the operation's fixtures, those whose named
 //!    query and body members all match are candidates; an exact path match ranks first, then the
 //!    fixture naming the most members, then a success over an error, then file order. Registered
-//!    fixtures rank above embedded ones. An error fixture is a candidate only when its path is
-//!    the request's or it names a query or body member.
+//!    fixtures rank above embedded ones. An error fixture is a candidate only when it names a
+//!    query or body member, or its path is the request's and picks out one resource (the
+//!    operation's path has a parameter: `/conversations/conv_404`); a registered one also by
+//!    its path alone. So an embedded error fixture of a plain path (`GET /conversations` with a
+//!    `401`) documents an answer without ever replacing the success.
 //! 3. **Otherwise** the operation's default success fixture, `<operationId>.json`.
 //!
 //! In strict mode ([`MockBuilder::strict`], `agentwire mock --strict`), for fixture authors, 1
@@ -1025,16 +1028,24 @@ fn decide(
                 },
             );
         }
+        // A path that would fit under a host's prefix (`/conversations` for
+        // `/api/v1/conversations`): say so, the usual slip of a plain HTTP client.
+        let prefixed = shared.platform.hosts.iter().find_map(|h| {
+            let path = format!("{}{}", h.prefix.trim_end_matches('/'), req.path);
+            let fits = !h.prefix.is_empty() && route(shared.platform, &req.method, &path).is_some();
+            fits.then(|| format!("; did you mean {path}?"))
+        });
         return own(
             Answer::NoRoute,
             404,
             "mock_no_route",
             format!(
-                "the mock has no route for {} {}: no {} operation fits it (GET {} lists them)",
+                "the mock has no route for {} {}: no {} operation fits it (GET {} lists them){}",
                 req.method,
                 req.path,
                 shared.platform.display_name,
-                shared.index_path()
+                shared.index_path(),
+                prefixed.unwrap_or_default()
             ),
         );
     };
@@ -1291,8 +1302,8 @@ fn pick(
                 && (e.fixture.is_default() || (wants_stream == Some(true) && !e.fixture.is_error()))
                 && fits(e)
         }),
-        Pick::Best => best_match(&fixtures, op.id, rel, &query, &body, &req.form, &fits),
-        Pick::RecordedError => best_match(&fixtures, op.id, rel, &query, &body, &req.form, &fits)
+        Pick::Best => best_match(&fixtures, op, rel, &query, &body, &req.form, &fits),
+        Pick::RecordedError => best_match(&fixtures, op, rel, &query, &body, &req.form, &fits)
             .filter(|i| fixtures.get(*i).is_some_and(|e| e.fixture.is_error())),
     }?;
     let play = op.stream.map(|stream| {
@@ -1394,7 +1405,7 @@ enum Pick {
 /// The index of the most specific fixture matching the request, if any.
 fn best_match(
     fixtures: &[Entry],
-    op_id: &str,
+    op: &Operation,
     rel: &str,
     query: &BTreeMap<String, String>,
     body: &Value,
@@ -1404,7 +1415,7 @@ fn best_match(
     let mut best: Option<((bool, bool, usize, bool), usize)> = None;
     for (index, entry) in fixtures.iter().enumerate() {
         let f = &entry.fixture;
-        if f.operation != op_id || !fits(entry) {
+        if f.operation != op.id || !fits(entry) {
             continue;
         }
         let query_ok = f.request.query.iter().all(|(k, v)| query.get(k) == Some(v));
@@ -1421,7 +1432,11 @@ fn best_match(
         }
         let exact_path = f.request.path == rel;
         let members = named_members(f);
-        if f.is_error() && !exact_path && members == 0 {
+        // An embedded error fixture must pick its requests out: by a member, or by a path that
+        // names one resource (`/conversations/conv_404`). On a path without parameters
+        // (`/conversations`) it would answer every plain request with its error.
+        let picks_out = members > 0 || (exact_path && (entry.registered || op.path.contains('{')));
+        if f.is_error() && !picks_out {
             continue;
         }
         // Higher is better; on a full tie the earlier fixture (file order) stays.
