@@ -45,11 +45,10 @@
 //! 2. **The most specific matching fixture.** Among the operation's fixtures, those whose named
 //!    query and body members all match are candidates; an exact path match ranks first, then the
 //!    fixture naming the most members, then a success over an error, then file order. Registered
-//!    fixtures rank above embedded ones. An error fixture is a candidate only when it names a
-//!    query or body member, or its path is the request's and picks out one resource (the
-//!    operation's path has a parameter: `/conversations/conv_404`); a registered one also by
-//!    its path alone. So an embedded error fixture of a plain path (`GET /conversations` with a
-//!    `401`) documents an answer without ever replacing the success.
+//!    fixtures rank above embedded ones. An error fixture is a candidate only when its path is
+//!    the request's or it names a query or body member; an embedded `401` on a path without
+//!    parameters needs a member: the mock takes any credential, so a `401` recorded for a wrong
+//!    key on `GET /conversations` documents that answer without refusing every right key.
 //! 3. **Otherwise** the operation's default success fixture, `<operationId>.json`.
 //!
 //! In strict mode ([`MockBuilder::strict`], `agentwire mock --strict`), for fixture authors, 1
@@ -1432,10 +1431,13 @@ fn best_match(
         }
         let exact_path = f.request.path == rel;
         let members = named_members(f);
-        // An embedded error fixture must pick its requests out: by a member, or by a path that
-        // names one resource (`/conversations/conv_404`). On a path without parameters
-        // (`/conversations`) it would answer every plain request with its error.
-        let picks_out = members > 0 || (exact_path && (entry.registered || op.path.contains('{')));
+        // An error fixture picks its requests out by a member or by its path, except an
+        // embedded `401` on a path without parameters: the mock takes any credential, so such
+        // a fixture (a wrong key on `GET /conversations`) would refuse every right one too.
+        let refused = f.answers().first().is_some_and(|a| a.status == 401);
+        let plain_path = !op.path.contains('{');
+        let picks_out =
+            members > 0 || (exact_path && (entry.registered || !(refused && plain_path)));
         if f.is_error() && !picks_out {
             continue;
         }
