@@ -149,6 +149,42 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
         })
     });
 
+    let realtime = match &spec.realtime {
+        None => quote!(None),
+        Some(r) => {
+            let (path, ty, topic) = (lit(&r.path), lit(&r.type_member), lit(&r.topic_member));
+            let (sub, unsub) = (lit(&r.subscribe), lit(&r.unsubscribe));
+            let credentials = r.credentials.iter().map(|(param, credential)| {
+                let (param, credential) = (lit(param), lit(credential));
+                quote!((#param, #credential))
+            });
+            let ping = match &r.ping {
+                Some((ping, pong)) => {
+                    let (ping, pong) = (lit(ping), lit(pong));
+                    quote!(Some((#ping, #pong)))
+                }
+                None => quote!(None),
+            };
+            let echoes = r.echoes.iter().map(|(operation, topic, event, member)| {
+                let (operation, topic, event) = (lit(operation), lit(topic), lit(event));
+                let member = opt_lit(member.as_ref());
+                quote!(crate::runtime::operation::Echo {
+                    operation: #operation, topic_param: #topic, event: #event, member: #member,
+                })
+            });
+            quote!(Some(&crate::runtime::operation::Realtime {
+                path: #path,
+                credentials: &[#(#credentials),*],
+                type_member: #ty,
+                topic_member: #topic,
+                subscribe: #sub,
+                unsubscribe: #unsub,
+                ping: #ping,
+                echoes: &[#(#echoes),*],
+            }))
+        }
+    };
+
     let mut style_items = Vec::new();
     for (style_name, s) in &spec.page_styles {
         // A style no operation uses yet (a spec being written) is not emitted.
@@ -451,6 +487,7 @@ pub fn table(spec: &Spec, source: &str) -> TokenStream {
             request_id_header: #rid,
             operations: &OPERATIONS,
             settings: &[#(#settings),*],
+            realtime: #realtime,
         };
     }
 }

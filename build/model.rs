@@ -33,6 +33,7 @@ pub const KNOWN_EXTENSIONS: &[&str] = &[
     "x-agentwire-outcome",
     "x-agentwire-validate",
     "x-agentwire-idempotency-member",
+    "x-agentwire-realtime",
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -166,6 +167,122 @@ pub struct Spec {
     pub loose: BTreeMap<String, String>,
     /// Every component schema name.
     pub schemas: Vec<String>,
+    /// Its real-time WebSocket (`x-agentwire-realtime`).
+    pub realtime: Option<RealtimeDef>,
+}
+
+/// A real-time WebSocket (`x-agentwire-realtime`): see `runtime::operation::Realtime`.
+#[derive(Debug, Clone, Default)]
+pub struct RealtimeDef {
+    pub path: String,
+    /// (query parameter, credential name).
+    pub credentials: Vec<(String, String)>,
+    pub type_member: String,
+    pub topic_member: String,
+    pub subscribe: String,
+    pub unsubscribe: String,
+    /// (the client's keepalive type, the server's answer).
+    pub ping: Option<(String, String)>,
+    /// (operation, topic path parameter, event type, member).
+    pub echoes: Vec<(String, String, String, Option<String>)>,
+}
+
+/// Reads `x-agentwire-realtime`, checking its credentials and echoed operations against the
+/// spec.
+fn realtime(
+    root: &Value,
+    credentials: &[CredentialDef],
+    ops: &[Op],
+    d: &mut Diagnostics,
+) -> Option<RealtimeDef> {
+    let at = "/x-agentwire-realtime";
+    let r = root.get("x-agentwire-realtime")?;
+    let text = |key: &str| get_str(r, key).filter(|v| !v.trim().is_empty());
+    let mut def = RealtimeDef::default();
+    let mut missing = Vec::new();
+    for (key, slot) in [
+        ("path", &mut def.path),
+        ("type-member", &mut def.type_member),
+        ("topic-member", &mut def.topic_member),
+        ("subscribe", &mut def.subscribe),
+        ("unsubscribe", &mut def.unsubscribe),
+    ] {
+        match text(key) {
+            Some(v) => *slot = v,
+            None => missing.push(key),
+        }
+    }
+    if !missing.is_empty() {
+        let missing = missing.join("`, `");
+        d.error(
+            at,
+            None,
+            format!("`x-agentwire-realtime` needs `{missing}` (non-empty text)"),
+        );
+    }
+    if !def.path.is_empty() && !def.path.starts_with('/') {
+        d.error(
+            &format!("{at}/path"),
+            None,
+            "the WebSocket path starts with `/` (`/ws`)",
+        );
+    }
+    let known: BTreeSet<&str> = credentials.iter().map(|c| c.name.as_str()).collect();
+    for (param, credential) in r
+        .get("credentials")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        match credential.as_str().filter(|c| known.contains(c)) {
+            Some(c) => def.credentials.push((param.clone(), c.to_owned())),
+            None => d.error(
+                &format!("{at}/credentials/{}", escape(param)),
+                None,
+                "each query parameter names one of the platform's `credentials`",
+            ),
+        }
+    }
+    let declared = r.get("credentials").and_then(Value::as_object);
+    if declared.is_none_or(Map::is_empty) {
+        d.error(
+            at,
+            None,
+            "`credentials` maps each query parameter to the credential it carries",
+        );
+    }
+    match (text("ping"), text("pong")) {
+        (Some(ping), Some(pong)) => def.ping = Some((ping, pong)),
+        (None, None) => {}
+        _ => d.error(at, None, "`ping` and `pong` come together"),
+    }
+    for (i, echo) in r
+        .get("echoes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let p = format!("{at}/echoes/{i}");
+        let field = |key: &str| get_str(echo, key).filter(|v| !v.trim().is_empty());
+        let (Some(operation), Some(topic), Some(event)) =
+            (field("operation"), field("topic"), field("event"))
+        else {
+            d.error(&p, None, "an echo is `{operation, topic, event, member?}`");
+            continue;
+        };
+        let op = ops.iter().find(|o| o.id == operation);
+        if !op.is_some_and(|o| o.path_params.iter().any(|param| param.name == topic)) {
+            d.error(
+                &p,
+                None,
+                format!("`{operation}` is not an operation of the spec with the path parameter `{topic}`"),
+            );
+            continue;
+        }
+        def.echoes.push((operation, topic, event, field("member")));
+    }
+    Some(def)
 }
 
 #[derive(Debug, Clone)]
@@ -1217,6 +1334,8 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
         }
     }
 
+    let realtime = realtime(root, &credentials, &ops, &mut d);
+
     if d.errors.is_empty() {
         Ok(Spec {
             name,
@@ -1237,6 +1356,7 @@ pub fn read(loaded: &Loaded, reserved: &Reserved) -> Result<Spec, Vec<String>> {
             enums,
             loose,
             schemas: schemas.keys().cloned().collect(),
+            realtime,
         })
     } else {
         Err(d.errors)

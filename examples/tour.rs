@@ -610,8 +610,10 @@ async fn linktor() -> Outcome {
     );
     check(refused.is_err(), "the tampered delivery refused")?;
 
-    step("21. receive a real-time event over the WebSocket (a loopback server the tour starts)");
-    let url = realtime_server().await.map_err(|e| e.to_string())?;
+    step("21. receive a real-time event: the message just sent over REST, on the mock's WebSocket");
+    let url = mock
+        .realtime_url()
+        .ok_or("the Linktor mock serves its WebSocket")?;
     let (realtime, mut incoming) = RealtimeClient::builder()
         .url(url)
         .api_key("lk_test")
@@ -619,50 +621,41 @@ async fn linktor() -> Outcome {
         .await
         .map_err(fail)?;
     realtime.subscribe("conv_1").await.map_err(fail)?;
+    // The subscription is live once an event announced to it arrives (subscribe() returns when
+    // the frame is queued): the mock announces a typing event until one does (10 s at most).
+    let typing = json!({"type": "typing", "conversationId": "conv_1", "isTyping": true});
+    let live = async {
+        loop {
+            mock.publish("conv_1", &typing);
+            let next = tokio::time::timeout(Duration::from_millis(50), incoming.next()).await;
+            if let Ok(Some(Ok(Event::Typing(_)))) = next {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), live)
+        .await
+        .map_err(|_| "the subscription never became live".to_owned())?;
+    session
+        .conversations()
+        .send_text("conv_1", "Chegou hoje, obrigada!")
+        .await
+        .map_err(fail)?;
     let next = tokio::time::timeout(Duration::from_secs(10), incoming.next()).await;
     let Ok(Some(Ok(Event::Message(message)))) = next else {
         return Err(format!("expected a message event, got {next:?}"));
     };
-    let text = message
+    let id = message
         .message
         .as_ref()
-        .and_then(|m| m.text())
+        .and_then(|m| m.id.clone())
         .unwrap_or_default();
-    println!("   {}: {text}", message.conversation_id.unwrap_or_default());
+    println!(
+        "   {}: message {id}",
+        message.conversation_id.unwrap_or_default()
+    );
     realtime.close().await;
     Ok(())
-}
-
-/// A loopback WebSocket server standing in for Linktor's `/ws` (the mock serves HTTP only): it
-/// answers the first `subscribe` frame with one `message` event of that conversation.
-async fn realtime_server() -> std::io::Result<String> {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("ws://{}/ws", listener.local_addr()?);
-    tokio::spawn(async move {
-        let Ok((tcp, _)) = listener.accept().await else {
-            return;
-        };
-        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-            return;
-        };
-        while let Some(Ok(frame)) = ws.next().await {
-            let Message::Text(text) = frame else { continue };
-            let frame: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            if frame["type"] == "subscribe" {
-                let event = json!({
-                    "type": "message",
-                    "conversationId": frame["conversationId"],
-                    "message": {"id": "msg_9", "direction": "inbound", "contentType": "text",
-                                "content": {"text": "Obrigada! Chegou hoje."}, "senderType": "contact"}
-                });
-                let _ = ws.send(Message::text(event.to_string())).await;
-            }
-        }
-    });
-    Ok(url)
 }
 
 fn step(title: &str) {

@@ -59,9 +59,9 @@ pub use runtime::error::{Error, ErrorKind, FieldError, RateLimit, Result};
 pub use runtime::loose::LooseList;
 pub use runtime::nullable::Nullable;
 pub use runtime::operation::{
-    Auth, Check, CheckAt, Credential, Envelope, ErrorFormat, EventType, FollowSpec, Host, Method,
-    NonJson, Operation, Outcome, PageKind, PageStyle, Platform, RequestKind, ResponseKind, Rule,
-    Setting, SettingName, StreamResume, StreamSpec, TaskSpec,
+    Auth, Check, CheckAt, Credential, Echo, Envelope, ErrorFormat, EventType, FollowSpec, Host,
+    Method, NonJson, Operation, Outcome, PageKind, PageStyle, Platform, Realtime, RequestKind,
+    ResponseKind, Rule, Setting, SettingName, StreamResume, StreamSpec, TaskSpec,
 };
 pub use runtime::options::{CallOptions, RequestOptions};
 

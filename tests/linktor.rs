@@ -439,3 +439,116 @@ async fn the_mock_points_a_path_without_its_prefix_at_the_prefixed_one() {
         "{answer}"
     );
 }
+
+/// Waits (at most 10 s) until the mock has the subscription to `topic`: it announces a typing
+/// event there every 50 ms until the client hears one.
+async fn until_subscribed(
+    mock: &MockServer,
+    events: &mut agentwire::linktor::realtime::Events,
+    topic: &str,
+) {
+    use agentwire::linktor::realtime::Event;
+    use futures_util::StreamExt;
+    let typing =
+        json!({"type": "typing", "conversationId": topic, "userId": "usr_1", "isTyping": true});
+    let heard = async {
+        loop {
+            mock.publish(topic, &typing);
+            let next = tokio::time::timeout(Duration::from_millis(50), events.next()).await;
+            if let Ok(Some(Ok(Event::Typing(_)))) = next {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), heard)
+        .await
+        .expect("subscribed within 10 s");
+}
+
+#[tokio::test]
+async fn the_mock_serves_the_websocket_and_announces_rest_writes_to_subscribers() {
+    use agentwire::linktor::realtime::{Event, RealtimeClient};
+    use futures_util::StreamExt;
+    let mock = mock().await;
+    let client = client(&mock);
+    let url = mock.realtime_url().expect("Linktor has a WebSocket");
+    assert!(
+        url.starts_with("ws://127.0.0.1:") && url.ends_with("/ws"),
+        "{url}"
+    );
+
+    let refused = RealtimeClient::builder()
+        .url(&url)
+        .token(" ")
+        .connect()
+        .await;
+    assert_eq!(
+        refused.expect_err("no credential").kind(),
+        ErrorKind::InvalidInput
+    );
+    let (realtime, mut events) = RealtimeClient::builder()
+        .url(&url)
+        .api_key("lk_test")
+        .ping_interval(Duration::from_millis(100))
+        .idle_timeout(Duration::from_secs(1))
+        .connect()
+        .await
+        .expect("connects");
+    realtime.subscribe("conv_1").await.expect("subscribed");
+    until_subscribed(&mock, &mut events, "conv_1").await;
+
+    // A message sent over REST in the conversation, and one in another: only the first is heard.
+    client
+        .conversations()
+        .send_text("conv_2", "elsewhere")
+        .await
+        .expect("sent");
+    let sent = client
+        .conversations()
+        .send_text("conv_1", "Olá!")
+        .await
+        .expect("sent");
+    let next = tokio::time::timeout(Duration::from_secs(10), events.next()).await;
+    let Ok(Some(Ok(Event::Message(message)))) = next else {
+        panic!("expected the message event, got {next:?}");
+    };
+    assert_eq!(message.conversation_id.as_deref(), Some("conv_1"));
+    assert_eq!(message.message.and_then(|m| m.id), Some(sent.id));
+
+    // A resolve is a conversation update.
+    client
+        .conversations()
+        .resolve("conv_1")
+        .await
+        .expect("resolved");
+    let next = tokio::time::timeout(Duration::from_secs(10), events.next()).await;
+    let Ok(Some(Ok(Event::ConversationUpdate(update)))) = next else {
+        panic!("expected the update, got {next:?}");
+    };
+    assert_eq!(update.conversation_id.as_deref(), Some("conv_1"));
+
+    // Pings every 100 ms are answered, so 1.5 s pass without the 1 s idle limit declaring the
+    // connection dead (no `Reconnected`), and the pongs are consumed: nothing arrives.
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), events.next()).await;
+    assert!(quiet.is_err(), "nothing but pongs: {quiet:?}");
+    realtime.close().await;
+    let rest = tokio::time::timeout(Duration::from_secs(5), events.collect::<Vec<_>>()).await;
+    assert!(rest.expect("ends after the close").is_empty());
+}
+
+#[tokio::test]
+async fn the_mock_refuses_a_websocket_without_a_credential_in_the_query() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = mock().await;
+    let mut tcp = tokio::net::TcpStream::connect(mock.addr())
+        .await
+        .expect("connects");
+    let upgrade = "GET /ws HTTP/1.1\r\nHost: mock\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    tcp.write_all(upgrade.as_bytes()).await.expect("sent");
+    let mut answer = vec![0; 2048];
+    let read = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut answer)).await;
+    let n = read.expect("in time").expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("api_key or token"), "{answer}");
+}

@@ -987,3 +987,26 @@ fn secret_properties_are_listed_and_a_secret_outside_a_component_is_refused() {
     let line = line_of(&inline, "format: password");
     assert_eq!(loaded.at(&places[0]), format!("{FILE}:{line}"));
 }
+
+#[test]
+fn a_realtime_block_names_known_credentials_and_operations_with_the_topic() {
+    let realtime = "x-agentwire-realtime:\n  path: /ws\n  credentials: {key: api_key}\n  type-member: type\n  topic-member: thingId\n  subscribe: subscribe\n  unsubscribe: unsubscribe\n  echoes:\n    - {operation: things.retrieve, topic: thing_id, event: thing}\nservers:";
+    let good = GOOD.replacen("servers:", realtime, 1);
+    let spec = check(&good).expect("valid");
+    let r = spec.realtime.expect("read");
+    assert_eq!(r.credentials, [("key".to_owned(), "api_key".to_owned())]);
+    assert_eq!(r.echoes.len(), 1);
+
+    let bad = good
+        .replacen("{key: api_key}", "{key: password}", 1)
+        .replacen("topic: thing_id", "topic: kind", 1)
+        .replacen("  unsubscribe: unsubscribe\n", "", 1);
+    let errors = check(&bad).expect_err("refused");
+    let all = errors.join("\n");
+    assert_eq!(errors.len(), 3, "{all}");
+    assert!(all.contains("needs `unsubscribe`"), "{all}");
+    assert!(all.contains("one of the platform's `credentials`"), "{all}");
+    assert!(all.contains("with the path parameter `kind`"), "{all}");
+    let line = line_of(&bad, "{key: password}");
+    assert!(all.contains(&format!("{FILE}:{line}")), "{all}");
+}

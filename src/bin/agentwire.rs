@@ -281,6 +281,11 @@ fn describe(name: &str, server: &MockServer) {
         server.base_url()
     );
     say!("  index (JSON): {}", server.index_url());
+    if let Some(url) = server.realtime_url() {
+        say!(
+            "  real-time WebSocket: {url}?<credential>=<any value> (subscribe to a topic; the writes the spec lists are announced to it)"
+        );
+    }
     say!(
         "  operations and their fixtures (* the default answer to a valid request no other fixture matches):"
     );

@@ -293,3 +293,37 @@ fn decode(frame: Frame) -> Option<Result<Event>> {
     let why = |e| format!("a `{kind}` event does not have its documented shape: {e}");
     Some(event.map_err(|e| Error::new(ErrorKind::Decode, why(e))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frames this client sends are the ones `openapi/linktor.yaml` describes
+    /// (`x-agentwire-realtime`), which the mock serves.
+    #[test]
+    fn the_frames_are_the_ones_the_spec_describes() {
+        let Some(spec) = super::super::PLATFORM.realtime else {
+            panic!("linktor.yaml describes its WebSocket");
+        };
+        let read = |frame: Frame| -> Value {
+            let Frame::Text(text) = frame else {
+                panic!("a text frame");
+            };
+            serde_json::from_str(text.as_str()).unwrap_or_default()
+        };
+        let about = |kind: &str| json!({spec.type_member: kind, spec.topic_member: "c1"});
+        assert_eq!(read(Linktor.subscribe("c1")), about(spec.subscribe));
+        assert_eq!(read(Linktor.unsubscribe("c1")), about(spec.unsubscribe));
+        let Some(((ping, pong), keepalive)) = spec.ping.zip(Linktor.keepalive()) else {
+            panic!("both keep the connection alive");
+        };
+        assert_eq!(read(keepalive), json!({spec.type_member: ping}));
+        let answer = json!({spec.type_member: pong}).to_string();
+        assert!(
+            decode(Frame::text(answer)).is_none(),
+            "the answer is consumed"
+        );
+        let params: Vec<&str> = spec.credentials.iter().map(|(p, _)| *p).collect();
+        assert_eq!(params, Linktor::CREDENTIALS);
+    }
+}

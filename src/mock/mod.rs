@@ -85,6 +85,7 @@
 mod fixture;
 mod form;
 mod journal;
+mod realtime;
 mod request;
 mod shape;
 pub(crate) mod spec;
@@ -288,6 +289,8 @@ struct Shared {
     request_ids: std::sync::atomic::AtomicU64,
     /// The tasks its acknowledgements started (`tasks`).
     tasks: tasks::Tasks,
+    /// Its real-time subscribers (`realtime`).
+    hub: realtime::Hub,
 }
 
 impl Shared {
@@ -432,6 +435,7 @@ impl MockBuilder {
             requests,
             request_ids: std::sync::atomic::AtomicU64::new(0),
             tasks: tasks::Tasks::default(),
+            hub: realtime::Hub::default(),
             fixtures: Mutex::new(
                 fixtures
                     .into_iter()
@@ -472,6 +476,7 @@ async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                         let _ = hyper::server::conn::http1::Builder::new()
                             .half_close(true)
                             .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .with_upgrades()
                             .await;
                     });
                 }
@@ -562,6 +567,24 @@ impl MockServer {
     /// mock): what a client of this mock receives where the fixture wrote a placeholder.
     pub fn expand_placeholders(&self, value: &mut Value) {
         expand_json(&self.shared, value);
+    }
+
+    /// The URL of the platform's real-time WebSocket on this mock (`ws://127.0.0.1:PORT/ws`),
+    /// for a platform whose spec describes one (`x-agentwire-realtime`), else `None`. Any
+    /// non-empty credential is accepted in its query; a client subscribes to topics, its
+    /// keepalive is answered, and the REST writes the spec lists are announced to their
+    /// topic's subscribers (a message sent in a conversation is a `message` event there).
+    pub fn realtime_url(&self) -> Option<String> {
+        let realtime = self.shared.platform.realtime?;
+        Some(format!("ws://{}{}", self.addr, realtime.path))
+    }
+
+    /// Announces `event` (a JSON object, with its type member: `{"type": "typing", ...}`) on
+    /// the real-time WebSocket to the subscribers of `topic` (a conversation id); how many
+    /// connections are open (subscribed or not). For a test of what a client does with an
+    /// event no REST write causes.
+    pub fn publish(&self, topic: &str, event: &Value) -> usize {
+        self.shared.hub.publish(topic, event)
     }
 
     /// The mock's own index (`GET`, JSON): the URLs, every operation and its fixtures.
@@ -835,6 +858,12 @@ struct StreamPlay {
 }
 
 async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
+    if let Some(realtime) = shared.platform.realtime
+        && req.method() == hyper::Method::GET
+        && req.uri().path() == realtime.path
+    {
+        return realtime::upgrade(realtime, &shared.hub, req);
+    }
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_owned();
     let full_path = parts.uri.path().to_owned();
@@ -915,7 +944,15 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
         .and_then(|(op, _)| shared.platform.host_of(op))
         .or(shared.platform.hosts.first())
         .and_then(|h| h.errors.request_id.first().copied());
+    let echoed = routed.as_ref().map(|(op, rel)| (*op, rel.clone()));
     let (answer, reply) = decide(&shared, routed, &received, read.map(|_| body), form);
+    // A write the platform announces in real time is announced once it succeeded.
+    if let (Some((op, rel)), Reply::Fixture { response, .. }) = (&echoed, &reply)
+        && (200..300).contains(&response.status)
+        && let Some(answer) = &response.body
+    {
+        shared.hub.echo(shared.platform, op, rel, answer);
+    }
     received.status = match &reply {
         Reply::Fixture { response, .. } => response.status,
         Reply::Own { status, .. } => *status,
@@ -1510,6 +1547,10 @@ fn index_json(shared: &Shared) -> Value {
         "display_name": shared.platform.display_name,
         "base_url": format!("http://{}", shared.addr),
         "platform_url": platform_url(shared),
+        "realtime_url": shared
+            .platform
+            .realtime
+            .map(|r| format!("ws://{}{}", shared.addr, r.path)),
         "strict": shared.strict,
         "operations": operations,
     })

@@ -36,6 +36,49 @@ pub struct Platform {
     /// Client settings the platform gives defaults or environment variables for
     /// (`x-agentwire-platform.settings`).
     pub settings: &'static [Setting],
+    /// Its real-time WebSocket, if it has one (`x-agentwire-realtime`): what the mock serves.
+    pub realtime: Option<&'static Realtime>,
+}
+
+/// A platform's real-time WebSocket as the spec describes it (`x-agentwire-realtime`): JSON
+/// frames told apart by a type member, subscriptions per topic (a conversation). The mock
+/// serves it; a platform's real-time client speaks it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Realtime {
+    /// Its path on the platform's origin, outside any host prefix (`/ws`).
+    pub path: &'static str,
+    /// The query parameters that authenticate it, each with the credential it carries
+    /// (`("api_key", "api_key")`, `("token", "access_token")`); one is enough.
+    pub credentials: &'static [(&'static str, &'static str)],
+    /// The member naming a frame's type (`type`).
+    pub type_member: &'static str,
+    /// The member naming a frame's topic (`conversationId`).
+    pub topic_member: &'static str,
+    /// The types of the client's frames that subscribe to and unsubscribe from a topic.
+    pub subscribe: &'static str,
+    /// See [`Self::subscribe`].
+    pub unsubscribe: &'static str,
+    /// The type of the client's keepalive frame and of the server's answer to it, if any
+    /// (`ping`, `pong`).
+    pub ping: Option<(&'static str, &'static str)>,
+    /// The REST writes whose success the server announces to the topic's subscribers.
+    pub echoes: &'static [Echo],
+}
+
+/// A REST write announced as a real-time event (`x-agentwire-realtime.echoes`): sending a
+/// message in a conversation is a `message` event to that conversation's subscribers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Echo {
+    /// The operation (`conversations.messages.create`).
+    pub operation: &'static str,
+    /// Its path parameter holding the topic (`conversation_id`).
+    pub topic_param: &'static str,
+    /// The event's type (`message`).
+    pub event: &'static str,
+    /// The member the answer goes in (`message`); `None`: the answer's members are the event's.
+    pub member: Option<&'static str>,
 }
 
 /// A client setting a platform gives a default or an environment variable for
