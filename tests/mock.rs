@@ -324,7 +324,7 @@ async fn invalid_requests_get_the_platforms_error_format() {
             body,
             json!({"message": [
                 "workflow_id: is required",
-                "colour: is not allowed",
+                "colour: is not allowed (allowed: business_address, business_description, business_email, business_name, description, escalation_email, language, logo, name, persona, timezone, workflow_id)",
                 "name: must be a string",
             ], "code": "validation_error", "request_id": "req_mock_1"})
         );
@@ -794,6 +794,16 @@ async fn the_index_lists_the_urls_operations_and_fixtures() {
         assert_eq!(
             create["fixtures"],
             json!(["agents.create.json", "agents.create.validation.json"])
+        );
+        // What picks the recorded 400: the body members it names.
+        let validation = &create["answers"][1];
+        assert_eq!(validation["file"], json!("agents.create.validation.json"));
+        assert_eq!(validation["status"], json!(400));
+        assert_eq!(validation["body"]["description"], json!("no name"));
+        assert_eq!(
+            index["realtime_url"],
+            Value::Null,
+            "BimpeAI has no WebSocket"
         );
         assert!(
             ops.iter().all(|o| o["default"].is_string()),

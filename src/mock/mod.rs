@@ -1532,6 +1532,22 @@ fn index_json(shared: &Shared) -> Value {
                 .get(op.host)
                 .map(|h| h.prefix)
                 .unwrap_or("");
+            // What picks each fixture (its path, and the query and body members it names) and
+            // what it answers, so a plain HTTP client can ask for a recorded error on purpose.
+            let answers: Vec<Value> = fixtures
+                .iter()
+                .filter(|e| e.fixture.operation == op.id)
+                .map(|e| {
+                    let f = &e.fixture;
+                    json!({
+                        "file": f.file,
+                        "status": f.answers().first().map(|a| a.status),
+                        "path": f.request.path,
+                        "query": f.request.query,
+                        "body": f.request.body,
+                    })
+                })
+                .collect();
             json!({
                 "id": op.id,
                 "method": op.method.as_str(),
@@ -1539,6 +1555,7 @@ fn index_json(shared: &Shared) -> Value {
                 "url": format!("http://{}{prefix}{}", shared.addr, op.path),
                 "fixtures": files,
                 "default": default,
+                "answers": answers,
             })
         })
         .collect();

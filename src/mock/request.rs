@@ -242,7 +242,7 @@ mod tests {
         );
         assert_eq!(
             check("/things/1", &[("mode", "fast")], r#"{"nom": 1}"#),
-            ["name: is required", "nom: is not allowed"]
+            ["name: is required", "nom: is not allowed (allowed: name)"]
         );
         assert_eq!(
             check("/things/1", &[("mode", "fast")], "[1]"),

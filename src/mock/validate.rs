@@ -438,7 +438,18 @@ impl Validator<'_> {
                 Some(member_schema) => self.check(member_schema, value, path, depth + 1, out),
                 None => match obj.get("additionalProperties") {
                     Some(Value::Bool(false)) => {
-                        out.push(violation(path, "additionalProperties", "is not allowed"))
+                        // Name what is, so a caller guessing a body's shape can correct it.
+                        let mut known: Vec<&str> = properties
+                            .into_iter()
+                            .flat_map(|p| p.keys().map(String::as_str))
+                            .collect();
+                        known.sort_unstable();
+                        let message = if known.is_empty() {
+                            "is not allowed (no member is)".to_owned()
+                        } else {
+                            format!("is not allowed (allowed: {})", known.join(", "))
+                        };
+                        out.push(violation(path, "additionalProperties", message))
                     }
                     Some(extra @ Value::Object(_)) => {
                         self.check(extra, value, path, depth + 1, out)
@@ -622,7 +633,7 @@ mod tests {
             errors(schema, defs, body),
             [
                 "workflow_id [required] is required",
-                "colour [additionalProperties] is not allowed",
+                "colour [additionalProperties] is not allowed (allowed: description, logo, name, persona, tags, timeout, workflow_id)",
                 "logo [type] must be a string or null",
                 "name [type] must be a string",
                 "persona [enum] must be one of professional, friendly, concise (got \"pirate\")",
