@@ -418,14 +418,12 @@ async fn a_408_is_a_timeout_and_retry_after_is_read_from_the_error_body() {
     assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
 }
 
-#[tokio::test]
-async fn the_mock_points_a_path_without_its_prefix_at_the_prefixed_one() {
+/// Sends a raw HTTP/1.1 request (which asks to close the connection) and reads the whole answer.
+async fn raw(mock: &MockServer, request: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mock = mock().await;
     let mut tcp = tokio::net::TcpStream::connect(mock.addr())
         .await
         .expect("connects");
-    let request = "GET /conversations HTTP/1.1\r\nHost: mock\r\nX-API-Key: lk_test\r\nConnection: close\r\n\r\n";
     tcp.write_all(request.as_bytes()).await.expect("sent");
     let mut answer = String::new();
     let read = tcp.read_to_string(&mut answer);
@@ -433,6 +431,14 @@ async fn the_mock_points_a_path_without_its_prefix_at_the_prefixed_one() {
         .await
         .expect("in time")
         .expect("read");
+    answer
+}
+
+#[tokio::test]
+async fn the_mock_points_a_path_without_its_prefix_at_the_prefixed_one() {
+    let mock = mock().await;
+    let request = "GET /conversations HTTP/1.1\r\nHost: mock\r\nX-API-Key: lk_test\r\nConnection: close\r\n\r\n";
+    let answer = raw(&mock, request).await;
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     assert!(
         answer.contains("did you mean /api/v1/conversations?"),
@@ -538,17 +544,9 @@ async fn the_mock_serves_the_websocket_and_announces_rest_writes_to_subscribers(
 
 #[tokio::test]
 async fn the_mock_refuses_a_websocket_without_a_credential_in_the_query() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mock = mock().await;
-    let mut tcp = tokio::net::TcpStream::connect(mock.addr())
-        .await
-        .expect("connects");
-    let upgrade = "GET /ws HTTP/1.1\r\nHost: mock\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-    tcp.write_all(upgrade.as_bytes()).await.expect("sent");
-    let mut answer = vec![0; 2048];
-    let read = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut answer)).await;
-    let n = read.expect("in time").expect("read");
-    let answer = String::from_utf8_lossy(&answer[..n]);
+    let upgrade = "GET /ws HTTP/1.1\r\nHost: mock\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    let answer = raw(&mock, upgrade).await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(answer.contains("api_key or token"), "{answer}");
 }
