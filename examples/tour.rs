@@ -621,21 +621,13 @@ async fn linktor() -> Outcome {
         .await
         .map_err(fail)?;
     realtime.subscribe("conv_1").await.map_err(fail)?;
-    // The subscription is live once an event announced to it arrives (subscribe() returns when
-    // the frame is queued): the mock announces a typing event until one does (10 s at most).
-    let typing = json!({"type": "typing", "conversationId": "conv_1", "isTyping": true});
-    let live = async {
-        loop {
-            mock.publish("conv_1", &typing);
-            let next = tokio::time::timeout(Duration::from_millis(50), incoming.next()).await;
-            if let Ok(Some(Ok(Event::Typing(_)))) = next {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), live)
+    // subscribe() returns once its frame is queued: wait until the mock has it (10 s at most).
+    if !mock
+        .until_subscribed("conv_1", Duration::from_secs(10))
         .await
-        .map_err(|_| "the subscription never became live".to_owned())?;
+    {
+        return Err("the subscription never reached the mock".into());
+    }
     session
         .conversations()
         .send_text("conv_1", "Chegou hoje, obrigada!")

@@ -446,31 +446,6 @@ async fn the_mock_points_a_path_without_its_prefix_at_the_prefixed_one() {
     );
 }
 
-/// Waits (at most 10 s) until the mock has the subscription to `topic`: it announces a typing
-/// event there every 50 ms until the client hears one.
-async fn until_subscribed(
-    mock: &MockServer,
-    events: &mut agentwire::linktor::realtime::Events,
-    topic: &str,
-) {
-    use agentwire::linktor::realtime::Event;
-    use futures_util::StreamExt;
-    let typing =
-        json!({"type": "typing", "conversationId": topic, "userId": "usr_1", "isTyping": true});
-    let heard = async {
-        loop {
-            mock.publish(topic, &typing);
-            let next = tokio::time::timeout(Duration::from_millis(50), events.next()).await;
-            if let Ok(Some(Ok(Event::Typing(_)))) = next {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), heard)
-        .await
-        .expect("subscribed within 10 s");
-}
-
 #[tokio::test]
 async fn the_mock_serves_the_websocket_and_announces_rest_writes_to_subscribers() {
     use agentwire::linktor::realtime::{Event, RealtimeClient};
@@ -501,7 +476,10 @@ async fn the_mock_serves_the_websocket_and_announces_rest_writes_to_subscribers(
         .await
         .expect("connects");
     realtime.subscribe("conv_1").await.expect("subscribed");
-    until_subscribed(&mock, &mut events, "conv_1").await;
+    let live = mock
+        .until_subscribed("conv_1", Duration::from_secs(10))
+        .await;
+    assert!(live, "subscribed within 10 s");
 
     // A message sent over REST in the conversation, and one in another: only the first is heard.
     client
@@ -532,6 +510,12 @@ async fn the_mock_serves_the_websocket_and_announces_rest_writes_to_subscribers(
         panic!("expected the update, got {next:?}");
     };
     assert_eq!(update.conversation_id.as_deref(), Some("conv_1"));
+
+    // Any other event, announced by the test.
+    let typing = json!({"type": "typing", "conversationId": "conv_1", "isTyping": true});
+    assert_eq!(mock.publish("conv_1", &typing), 1, "one connection open");
+    let next = tokio::time::timeout(Duration::from_secs(10), events.next()).await;
+    assert!(matches!(next, Ok(Some(Ok(Event::Typing(_))))), "{next:?}");
 
     // Pings every 100 ms are answered, so 1.5 s pass without the 1 s idle limit declaring the
     // connection dead (no `Reconnected`), and the pongs are consumed: nothing arrives.

@@ -75,17 +75,14 @@ impl KnowledgeBases {
     /// documents, call `query(..)`).
     ///
     /// # Errors
-    /// `InvalidInput` for an empty query (nothing sent); else what the query fails with.
+    /// `InvalidInput` for a blank query (nothing sent); else what the query fails with.
     pub async fn search(
         &self,
         knowledge_base_id: impl std::fmt::Display,
         query: impl Into<String>,
     ) -> Result<Vec<String>> {
-        let query: String = query.into();
-        if query.trim().is_empty() {
-            return Err(Error::invalid_input("the search query is empty"));
-        }
-        let request = types::KnowledgeBaseQuery::builder().query(query);
+        // A blank query is refused before sending by the spec's rule (`pattern: '\S'`).
+        let request = types::KnowledgeBaseQuery::builder().query(query.into());
         let found = self.query(knowledge_base_id, request).await?;
         Ok(found.chunks.into_iter().map(|c| c.content).collect())
     }

@@ -37,14 +37,10 @@ impl Client {
         email: impl Into<String>,
         password: impl Into<String>,
     ) -> Result<Client> {
-        let (email, password) = (email.into(), password.into());
-        if email.trim().is_empty() || password.is_empty() {
-            let empty = "login takes a non-empty email and password";
-            return Err(crate::runtime::error::Error::invalid_input(empty));
-        }
+        // A blank email or empty password is refused before sending by the spec's rules.
         let credentials = types::LoginRequest::builder()
-            .email(email)
-            .password(password);
+            .email(email.into())
+            .password(password.into());
         let tokens = self.auth().login(credentials).await?;
         Ok(self.with_session(tokens.access_token, tokens.refresh_token))
     }

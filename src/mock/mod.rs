@@ -587,6 +587,18 @@ impl MockServer {
         self.shared.hub.publish(topic, event)
     }
 
+    /// Waits until some real-time connection is subscribed to `topic`, at most `within`;
+    /// whether one is. A client's `subscribe` returns once its frame is queued, so a test (or
+    /// a demo) that writes over REST and expects the event waits for this first.
+    pub async fn until_subscribed(&self, topic: &str, within: Duration) -> bool {
+        let subscribed = async {
+            while self.shared.hub.subscribers(topic) == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(within, subscribed).await.is_ok()
+    }
+
     /// The mock's own index (`GET`, JSON): the URLs, every operation and its fixtures.
     pub fn index_url(&self) -> String {
         format!("http://{}/_agentwire/", self.addr)
@@ -862,7 +874,7 @@ async fn handle(shared: Arc<Shared>, req: axum::extract::Request) -> Response {
         && req.method() == hyper::Method::GET
         && req.uri().path() == realtime.path
     {
-        return realtime::upgrade(realtime, &shared.hub, req);
+        return realtime::upgrade(shared.platform, realtime, &shared.hub, req);
     }
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_owned();

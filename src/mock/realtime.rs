@@ -5,7 +5,8 @@
 //! message over REST, receive it in real time. [`super::MockServer::publish`] announces any
 //! event a test wants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
@@ -16,7 +17,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use crate::runtime::operation::{Operation, Platform, Realtime};
+use crate::runtime::operation::{ErrorFormat, Operation, Platform, Realtime};
 
 /// Events waiting for a slow subscriber, at most; a subscriber further behind skips the oldest.
 const BACKLOG: usize = 1024;
@@ -24,12 +25,18 @@ const BACKLOG: usize = 1024;
 /// Where announcements go: every connection hears every one and keeps its topics' own.
 pub(crate) struct Hub {
     sender: broadcast::Sender<(String, Utf8Bytes)>,
+    /// Open subscriptions per topic (connections hold it too; the sender alone ends them).
+    subscribed: Subscribed,
 }
+
+/// Subscriptions per topic, over every connection.
+type Subscribed = Arc<Mutex<BTreeMap<String, usize>>>;
 
 impl Default for Hub {
     fn default() -> Self {
         Hub {
             sender: broadcast::channel(BACKLOG).0,
+            subscribed: Subscribed::default(),
         }
     }
 }
@@ -40,6 +47,14 @@ impl Hub {
     pub(crate) fn publish(&self, topic: &str, event: &Value) -> usize {
         let frame = Utf8Bytes::from(event.to_string());
         self.sender.send((topic.to_owned(), frame)).unwrap_or(0)
+    }
+
+    /// How many connections are subscribed to `topic`.
+    pub(crate) fn subscribers(&self, topic: &str) -> usize {
+        super::lock(&self.subscribed)
+            .get(topic)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Announces the success of a REST write the spec echoes: `answer` (its body, unwrapped
@@ -88,18 +103,18 @@ pub(crate) fn is_upgrade(req: &axum::extract::Request) -> bool {
 /// Answers an upgrade request on the real-time path: `101` and the connection served, or a
 /// refusal (`401` without a credential, `400` for a request that is not a WebSocket upgrade).
 pub(crate) fn upgrade(
+    platform: &'static Platform,
     realtime: &'static Realtime,
     hub: &Hub,
     mut req: axum::extract::Request,
 ) -> axum::response::Response {
+    let format = platform
+        .hosts
+        .first()
+        .map_or(&ErrorFormat::DEFAULT, |h| h.errors);
     let refuse = |status: u16, message: &str| {
-        let body = serde_json::json!({"code": "mock_realtime", "message": message}).to_string();
-        axum::response::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .header("x-agentwire-mock", "realtime")
-            .body(axum::body::Body::from(body))
-            .unwrap_or_default()
+        let body = super::error_body(format, "mock_realtime", message, &[]);
+        super::json_response(status, &body, "realtime")
     };
     let key = req
         .headers()
@@ -124,13 +139,13 @@ pub(crate) fn upgrade(
         return refuse(401, &why);
     }
     let upgraded = hyper::upgrade::on(&mut req);
-    let heard = hub.sender.subscribe();
+    let (heard, subscribed) = (hub.sender.subscribe(), hub.subscribed.clone());
     // The connection ends with the mock: dropping the server drops the hub's sender.
     tokio::spawn(async move {
         if let Ok(upgraded) = upgraded.await {
             let io = TokioIo::new(upgraded);
             let ws = WebSocketStream::from_raw_socket(io, Role::Server, None).await;
-            serve(realtime, ws, heard).await;
+            serve(realtime, ws, heard, subscribed).await;
         }
     });
     axum::response::Response::builder()
@@ -148,10 +163,14 @@ async fn serve<S>(
     realtime: &'static Realtime,
     mut ws: WebSocketStream<S>,
     mut heard: broadcast::Receiver<(String, Utf8Bytes)>,
+    subscribed: Subscribed,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let mut topics: BTreeSet<String> = BTreeSet::new();
+    let mut topics = Topics {
+        own: BTreeSet::new(),
+        all: subscribed,
+    };
     loop {
         let outgoing = tokio::select! {
             frame = ws.next() => match frame {
@@ -165,7 +184,7 @@ async fn serve<S>(
                 Some(Ok(_)) => None,
             },
             announced = heard.recv() => match announced {
-                Ok((topic, frame)) => topics.contains(&topic).then(|| Message::Text(frame)),
+                Ok((topic, frame)) => topics.own.contains(&topic).then(|| Message::Text(frame)),
                 Err(broadcast::error::RecvError::Lagged(_)) => None,
                 Err(broadcast::error::RecvError::Closed) => break,
             },
@@ -179,13 +198,48 @@ async fn serve<S>(
     let _ = ws.close(None).await;
 }
 
+/// A connection's topics, counted in the hub's subscriptions while it is open.
+struct Topics {
+    own: BTreeSet<String>,
+    all: Subscribed,
+}
+
+impl Topics {
+    fn insert(&mut self, topic: &str) {
+        if self.own.insert(topic.to_owned()) {
+            *super::lock(&self.all).entry(topic.to_owned()).or_default() += 1;
+        }
+    }
+
+    fn remove(&mut self, topic: &str) {
+        if self.own.remove(topic) {
+            let mut all = super::lock(&self.all);
+            if let Some(n) = all.get_mut(topic) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    all.remove(topic);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Topics {
+    fn drop(&mut self) {
+        let own: Vec<String> = self.own.iter().cloned().collect();
+        for topic in own {
+            self.remove(&topic);
+        }
+    }
+}
+
 /// What a client frame changes, and the answer it gets (a keepalive's).
-fn answer(realtime: &Realtime, text: &str, topics: &mut BTreeSet<String>) -> Option<Message> {
+fn answer(realtime: &Realtime, text: &str, topics: &mut Topics) -> Option<Message> {
     let frame: Value = serde_json::from_str(text).ok()?;
     let kind = frame.get(realtime.type_member)?.as_str()?;
     let topic = frame.get(realtime.topic_member).and_then(Value::as_str);
     if kind == realtime.subscribe {
-        topics.insert(topic?.to_owned());
+        topics.insert(topic?);
     } else if kind == realtime.unsubscribe {
         topics.remove(topic?);
     } else if let Some((ping, pong)) = realtime.ping
@@ -214,16 +268,27 @@ mod tests {
 
     #[test]
     fn frames_change_the_topics_and_a_keepalive_is_answered() {
-        let mut topics = BTreeSet::new();
+        let all = Subscribed::default();
+        let mut topics = Topics {
+            own: BTreeSet::new(),
+            all: all.clone(),
+        };
         assert!(answer(&REALTIME, r#"{"type":"join","room":"r1"}"#, &mut topics).is_none());
-        assert!(topics.contains("r1"));
+        assert!(answer(&REALTIME, r#"{"type":"join","room":"r2"}"#, &mut topics).is_none());
+        assert!(topics.own.contains("r1"));
+        assert_eq!(super::super::lock(&all).get("r1"), Some(&1));
         let pong = answer(&REALTIME, r#"{"type":"ping"}"#, &mut topics);
         assert_eq!(pong, Some(Message::text(r#"{"type":"pong"}"#)));
         assert!(answer(&REALTIME, r#"{"type":"leave","room":"r1"}"#, &mut topics).is_none());
-        assert!(topics.is_empty());
+        assert_eq!(topics.own.len(), 1);
         for odd in ["not json", "[1]", r#"{"type":7}"#, r#"{"type":"join"}"#] {
             assert!(answer(&REALTIME, odd, &mut topics).is_none(), "{odd}");
         }
-        assert!(topics.is_empty());
+        assert_eq!(topics.own.len(), 1);
+        drop(topics);
+        assert!(
+            super::super::lock(&all).is_empty(),
+            "a closed connection counts no more"
+        );
     }
 }
